@@ -1,0 +1,136 @@
+"""The `hepatrial` command. Django runs underneath; nobody types manage.py.
+
+Commands that only read files (protocol, score, analyze) never start Django, so they work in any
+environment with the package installed. Commands that touch the database set Django up first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from hepatrial import __version__
+
+PLUGGED_COMMANDS: list[str] = []
+"""Modules that add their own subcommand through ``register(subparsers)``."""
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hepatrial.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_protocol_check(args: argparse.Namespace) -> int:
+    from hepatrial.protocol import ProtocolError, load_protocol
+
+    failed = 0
+    for path in args.files:
+        try:
+            loaded = load_protocol(path)
+        except ProtocolError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+            count = len(exc.issues)
+            print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        else:
+            print(f"{path}: OK ({loaded.protocol.study.registry_id}, hash {loaded.content_hash})")
+    return 1 if failed else 0
+
+
+def cmd_protocol_show(args: argparse.Namespace) -> int:
+    from hepatrial.protocol import ProtocolError, load_protocol
+    from hepatrial.protocol.summary import summary
+
+    try:
+        loaded = load_protocol(args.file)
+    except ProtocolError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(summary(loaded))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    from hepatrial.edc.demo_accounts import ensure_demo_accounts, format_accounts
+    from hepatrial.edc.protocols import install_protocol
+    from hepatrial.protocol import ProtocolError, default_protocol_path, load_protocol
+
+    try:
+        loaded = load_protocol(args.protocol or default_protocol_path())
+    except ProtocolError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    call_command("migrate", interactive=False, verbosity=0)
+    version = install_protocol(loaded)
+    print(f"Database ready; active protocol {version}")
+    if args.demo_accounts:
+        print(format_accounts(ensure_demo_accounts()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    from waitress import serve
+
+    from hepatrial.wsgi import application
+
+    print(f"hepatrial {__version__} serving on http://{args.host}:{args.port}/  (Ctrl-C stops)")
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="hepatrial")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hepatrial", description="Run a randomized clinical trial end to end."
+    )
+    parser.add_argument("--version", action="version", version=f"hepatrial {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = sub.add_parser("init", help="create or migrate the database and load the protocol")
+    init.add_argument("--protocol", help="protocol file (default: the shipped NCT06242405)")
+    init.add_argument(
+        "--demo-accounts",
+        action="store_true",
+        help="create one demo account per role and print them",
+    )
+    init.set_defaults(func=cmd_init)
+
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=cmd_serve)
+
+    protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
+    protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
+    check = protocol_sub.add_parser("check", help="validate protocol files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=cmd_protocol_check)
+    show = protocol_sub.add_parser("show", help="print a readable summary")
+    show.add_argument("file", metavar="FILE")
+    show.set_defaults(func=cmd_protocol_show)
+
+    for module_name in PLUGGED_COMMANDS:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The electronic data capture app: the only code that writes clinical data."""

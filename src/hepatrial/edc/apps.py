@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EdcConfig(AppConfig):
+    name = "hepatrial.edc"
+    label = "edc"
+    verbose_name = "Data capture"
+    default_auto_field = "django.db.models.BigAutoField"

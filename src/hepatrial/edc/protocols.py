@@ -1,0 +1,50 @@
+"""Installing a protocol file into the database and reading back the active one."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db import transaction
+
+from hepatrial.edc.models import ProtocolVersion, Site
+from hepatrial.protocol import LoadedProtocol, parse_protocol
+
+
+class NoActiveProtocol(LookupError):
+    pass
+
+
+@transaction.atomic
+def install_protocol(loaded: LoadedProtocol) -> ProtocolVersion:
+    """Record ``loaded`` as the active protocol (idempotent) and create its sites."""
+    study = loaded.protocol.study
+    ProtocolVersion.objects.filter(is_active=True).exclude(content_hash=loaded.content_hash).update(
+        is_active=False
+    )
+    version, _ = ProtocolVersion.objects.update_or_create(
+        content_hash=loaded.content_hash,
+        defaults={
+            "registry_id": study.registry_id,
+            "version": study.protocol_version,
+            "source": loaded.source,
+            "text": loaded.text,
+            "is_active": True,
+        },
+    )
+    for site in study.sites:
+        Site.objects.update_or_create(
+            code=site.code, defaults={"name": site.name.en, "name_zh": site.name.zh}
+        )
+    return version
+
+
+@lru_cache(maxsize=8)
+def _parse(content_hash: str, text: str, source: str) -> LoadedProtocol:
+    return parse_protocol(text, source)
+
+
+def active_protocol() -> tuple[ProtocolVersion, LoadedProtocol]:
+    version = ProtocolVersion.objects.filter(is_active=True).first()
+    if version is None:
+        raise NoActiveProtocol("no protocol is loaded: run `hepatrial init`")
+    return version, _parse(version.content_hash, version.text, version.source)

@@ -1,0 +1,325 @@
+"""Checks that need the whole protocol: references between its parts, and clinical consistency.
+
+Each check yields ``(path, message)``; the loader turns paths into file lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from math import gcd
+
+from hepatrial.protocol.model import (
+    DataType,
+    EndpointKind,
+    EventKind,
+    Item,
+    Protocol,
+)
+from hepatrial.scores.units import QUANTITIES
+
+Problem = tuple[tuple[str | int, ...], str]
+
+NUMERIC = {DataType.INTEGER, DataType.FLOAT}
+DATES = {DataType.DATE, DataType.DATETIME}
+RANDOMIZATION_DATE = "RANDOMIZATION_DATE"
+
+MASKABLE_ROLES = {
+    "participant",
+    "outcome_assessor",
+    "investigator",
+    "coordinator",
+    "statistician",
+    "monitor",
+    "care_provider",
+}
+
+SCORE_INPUTS: dict[str, tuple[set[str], set[str]]] = {
+    "meld": ({"bilirubin", "creatinine", "inr"}, {"dialysis"}),
+    "meld_na": ({"bilirubin", "creatinine", "inr", "sodium"}, {"dialysis"}),
+    "meld3": ({"sex", "bilirubin", "creatinine", "inr", "sodium", "albumin"}, {"dialysis"}),
+    "child_pugh_points": (
+        {"bilirubin", "albumin", "ascites", "encephalopathy"},
+        {"inr", "pt_prolongation_s", "cholestatic"},
+    ),
+    "child_pugh_class": (
+        {"bilirubin", "albumin", "ascites", "encephalopathy"},
+        {"inr", "pt_prolongation_s", "cholestatic"},
+    ),
+    "albi": ({"bilirubin", "albumin"}, set()),
+    "albi_grade": ({"bilirubin", "albumin"}, set()),
+}
+"""Score → (required inputs, optional inputs). Child-Pugh needs INR or PT, checked separately."""
+
+
+def check_references(protocol: Protocol) -> list[Problem]:
+    checks = [
+        _unique_codes,
+        _items,
+        _forms,
+        _events,
+        _randomization,
+        _derived_items,
+        _rules,
+        _masking,
+        _analysis,
+    ]
+    return [problem for check in checks for problem in check(protocol)]
+
+
+def _duplicates(entries: list[tuple[tuple, str]], what: str) -> Iterator[Problem]:
+    seen: dict[str, tuple] = {}
+    for path, key in entries:
+        if key in seen:
+            yield path, f"duplicate {what} {key!r} (first used at {format_path(seen[key])})"
+        else:
+            seen[key] = path
+
+
+def format_path(path: tuple) -> str:
+    """``('forms', 2, 'items', 5, 'unit')`` → ``forms[2].items[5].unit``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _unique_codes(p: Protocol) -> Iterator[Problem]:
+    yield from _duplicates(
+        [(("study", "sites", i, "code"), s.code) for i, s in enumerate(p.study.sites)], "site code"
+    )
+    yield from _duplicates(
+        [(("arms", i, "code"), a.code) for i, a in enumerate(p.arms)], "arm code"
+    )
+    yield from _duplicates(
+        [(("events", i, "oid"), e.oid) for i, e in enumerate(p.events)], "event OID"
+    )
+    yield from _duplicates(
+        [(("forms", i, "oid"), f.oid) for i, f in enumerate(p.forms)], "form OID"
+    )
+    item_oids = [
+        (("forms", i, "items", j, "oid"), item.oid)
+        for i, form in enumerate(p.forms)
+        for j, item in enumerate(form.items)
+    ]
+    item_oids += [(("derived_items", i, "oid"), d.oid) for i, d in enumerate(p.derived_items)]
+    item_oids += [(("eligibility", i, "oid"), c.oid) for i, c in enumerate(p.eligibility)]
+    yield from _duplicates(item_oids, "item OID")
+    yield from _duplicates(
+        [
+            (("study", "registered_outcomes", i, "code"), o.code)
+            for i, o in enumerate(p.study.registered_outcomes)
+        ],
+        "outcome code",
+    )
+    yield from _duplicates(
+        [
+            (("analysis", "endpoints", i, "code"), e.code)
+            for i, e in enumerate(p.analysis.endpoints)
+        ],
+        "endpoint code",
+    )
+
+
+def _item(item: Item, path: tuple) -> Iterator[Problem]:
+    numeric = item.data_type in NUMERIC
+    if item.units and not numeric:
+        yield (*path, "units"), f"only integer or float items take units, not {item.data_type}"
+    if item.units:
+        if item.quantity is None:
+            yield (*path, "quantity"), "is required when units are given"
+        elif item.quantity not in QUANTITIES:
+            yield (
+                (*path, "quantity"),
+                f"{item.quantity!r} is not one of {', '.join(sorted(QUANTITIES))}",
+            )
+        else:
+            known = QUANTITIES[item.quantity].symbols
+            for k, symbol in enumerate(item.units):
+                if symbol not in known:
+                    yield (*path, "units", k), f"{symbol!r} is not one of {', '.join(known)}"
+        if item.canonical_unit is None:
+            yield (*path, "canonical_unit"), "is required when units are given"
+        elif item.canonical_unit not in item.units:
+            yield (
+                (*path, "canonical_unit"),
+                (f"{item.canonical_unit!r} is not one of the item's units {', '.join(item.units)}"),
+            )
+    elif item.canonical_unit is not None:
+        yield (*path, "canonical_unit"), "is given but the item has no units"
+    for name in ("hard_range", "plausible_range"):
+        bounds = getattr(item, name)
+        if bounds is None:
+            continue
+        if not numeric:
+            yield (*path, name), f"only integer or float items take a range, not {item.data_type}"
+        elif bounds.low is not None and bounds.high is not None and bounds.low > bounds.high:
+            yield (*path, name), f"low {bounds.low} is above high {bounds.high}"
+    hard, plausible = item.hard_range, item.plausible_range
+    if hard and plausible:
+        if hard.low is not None and plausible.low is not None and plausible.low < hard.low:
+            yield (*path, "plausible_range", "low"), "is below the hard range"
+        if hard.high is not None and plausible.high is not None and plausible.high > hard.high:
+            yield (*path, "plausible_range", "high"), "is above the hard range"
+    if item.data_type == DataType.CHOICE and not item.choices:
+        yield (*path, "choices"), "a choice item needs at least one choice"
+    if item.choices and item.data_type != DataType.CHOICE:
+        yield (*path, "choices"), f"only choice items take choices, not {item.data_type}"
+    yield from _duplicates(
+        [((*path, "choices", k, "code"), c.code) for k, c in enumerate(item.choices)], "choice code"
+    )
+
+
+def _items(p: Protocol) -> Iterator[Problem]:
+    for i, form in enumerate(p.forms):
+        for j, item in enumerate(form.items):
+            yield from _item(item, ("forms", i, "items", j))
+
+
+def _forms(p: Protocol) -> Iterator[Problem]:
+    events = {e.oid: e for e in p.events}
+    for i, form in enumerate(p.forms):
+        for k, oid in enumerate(form.events):
+            if oid not in events:
+                yield ("forms", i, "events", k), f"unknown event {oid!r}"
+    forms = {f.oid for f in p.forms}
+    for i, arm in enumerate(p.arms):
+        for k, intervention in enumerate(arm.interventions):
+            if intervention.form not in forms:
+                yield ("arms", i, "interventions", k, "form"), f"unknown form {intervention.form!r}"
+
+
+def _events(p: Protocol) -> Iterator[Problem]:
+    arms = {a.code for a in p.arms}
+    timed = (EventKind.SCREENING, EventKind.SCHEDULED)
+    for i, event in enumerate(p.events):
+        if event.kind in timed and (event.day is None or event.window is None):
+            yield ("events", i), f"a {event.kind} event needs a day and a window"
+        if event.kind not in timed and event.day is not None:
+            yield ("events", i, "day"), f"a {event.kind} event has no study day"
+        for k, arm in enumerate(event.arms):
+            if arm not in arms:
+                yield ("events", i, "arms", k), f"unknown arm {arm!r}"
+    for arm in sorted(arms):
+        scheduled = [
+            (i, e)
+            for i, e in enumerate(p.events)
+            if e.kind == EventKind.SCHEDULED and e.window and (not e.arms or arm in e.arms)
+        ]
+        scheduled.sort(key=lambda pair: pair[1].day)
+        for (_, first), (j, second) in zip(scheduled, scheduled[1:], strict=False):
+            first_end = first.day + first.window.after
+            second_start = second.day - second.window.before
+            if second_start <= first_end:
+                yield (
+                    ("events", j, "window"),
+                    (
+                        f"window of {second.oid} (from day {second_start}) overlaps the window of "
+                        f"{first.oid} (to day {first_end})"
+                    ),
+                )
+
+
+def _randomization(p: Protocol) -> Iterator[Problem]:
+    r = p.randomization
+    ratio_sum = sum(a.ratio for a in p.arms)
+    ratio_gcd = 0
+    for arm in p.arms:
+        ratio_gcd = gcd(ratio_gcd, arm.ratio)
+    if r.method == "permuted_blocks":
+        if not r.block_sizes:
+            yield ("randomization", "block_sizes"), "permuted blocks need at least one block size"
+        for k, size in enumerate(r.block_sizes):
+            if size % ratio_sum:
+                yield (
+                    ("randomization", "block_sizes", k),
+                    (
+                        f"block size {size} is not a multiple of the allocation ratio total "
+                        f"{ratio_sum}"
+                    ),
+                )
+    if r.method == "minimization" and r.minimization_probability is None:
+        yield ("randomization", "minimization_probability"), "is required for minimization"
+    known = p.items() | {d.oid: d for d in p.derived_items}
+    for i, factor in enumerate(r.strata):
+        if factor.item not in known:
+            yield ("randomization", "strata", i, "item"), f"unknown item {factor.item!r}"
+        values = [v for level in factor.levels for v in level.values]
+        duplicated = sorted({v for v in values if values.count(v) > 1})
+        if duplicated:
+            yield (
+                ("randomization", "strata", i, "levels"),
+                (f"values {duplicated} place a participant in more than one level"),
+            )
+
+
+def _derived_items(p: Protocol) -> Iterator[Problem]:
+    items = p.items()
+    for i, derived in enumerate(p.derived_items):
+        required, optional = SCORE_INPUTS[derived.score]
+        for name, oid in derived.inputs.items():
+            path = ("derived_items", i, "inputs", name)
+            if name not in required | optional:
+                yield path, f"{derived.score} takes no input {name!r}"
+            elif oid not in items:
+                yield path, f"unknown item {oid!r}"
+        missing = sorted(required - set(derived.inputs))
+        if missing:
+            yield ("derived_items", i, "inputs"), f"{derived.score} needs {', '.join(missing)}"
+        if derived.score.startswith("child_pugh") and not {"inr", "pt_prolongation_s"} & set(
+            derived.inputs
+        ):
+            yield ("derived_items", i, "inputs"), "Child-Pugh needs inr or pt_prolongation_s"
+
+
+def _rules(p: Protocol) -> Iterator[Problem]:
+    items = p.items()
+    for i, rule in enumerate(p.rules):
+        for name in ("item", "other"):
+            oid = getattr(rule, name)
+            if oid == RANDOMIZATION_DATE and name == "other":
+                continue
+            if oid not in items:
+                yield ("rules", i, name), f"unknown item {oid!r}"
+            elif items[oid].data_type not in DATES:
+                yield ("rules", i, name), f"{oid} is a {items[oid].data_type} item, not a date"
+
+
+def _masking(p: Protocol) -> Iterator[Problem]:
+    for k, role in enumerate(p.study.masking.masked_roles):
+        if role not in MASKABLE_ROLES:
+            yield (
+                ("study", "masking", "masked_roles", k),
+                (f"{role!r} is not one of {', '.join(sorted(MASKABLE_ROLES))}"),
+            )
+
+
+def _analysis(p: Protocol) -> Iterator[Problem]:
+    a = p.analysis
+    outcomes = {o.code for o in p.study.registered_outcomes}
+    timepoints = {t.code for t in a.timepoints}
+    populations = {pop.code for pop in a.populations}
+    known_items = set(p.items()) | {d.oid for d in p.derived_items}
+    events = {e.oid for e in p.events}
+    for i, tp in enumerate(a.timepoints):
+        if tp.event not in events:
+            yield ("analysis", "timepoints", i, "event"), f"unknown event {tp.event!r}"
+    for i, endpoint in enumerate(a.endpoints):
+        path = ("analysis", "endpoints", i)
+        if endpoint.outcome not in outcomes:
+            yield (*path, "outcome"), f"unknown registered outcome {endpoint.outcome!r}"
+        if endpoint.timepoint not in timepoints:
+            yield (*path, "timepoint"), f"unknown timepoint {endpoint.timepoint!r}"
+        if endpoint.population not in populations:
+            yield (*path, "population"), f"unknown population {endpoint.population!r}"
+        for k, oid in enumerate(endpoint.items):
+            if oid not in known_items:
+                yield (*path, "items", k), f"unknown item {oid!r}"
+        if endpoint.kind == EndpointKind.PROPORTION and endpoint.responder_value is None:
+            yield (*path, "responder_value"), "a proportion endpoint needs a responder value"
+    answered = {e.outcome for e in a.endpoints}
+    for i, outcome in enumerate(p.study.registered_outcomes):
+        if outcome.code not in answered:
+            yield (
+                ("study", "registered_outcomes", i),
+                (f"registered outcome {outcome.code} has no endpoint in the analysis plan"),
+            )

@@ -1,0 +1,314 @@
+"""The protocol schema: one trial described as data.
+
+Every model forbids unknown keys, so a typo in a protocol file is an error rather than a setting
+silently ignored. Cross-references between parts of the document (items named by derived scores,
+strata and endpoints; events named by forms) are checked in :mod:`hepatrial.protocol.checks`,
+which can say *where* each broken reference sits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Oid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$", max_length=64)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(Strict):
+    """A text shown to users, in English and Simplified Chinese."""
+
+    en: NonEmpty
+    zh: NonEmpty
+
+
+class Site(Strict):
+    code: Code
+    name: Label
+    city: str = ""
+    country: str = ""
+
+
+class Masking(Strict):
+    level: Literal["none", "single", "double", "triple", "quadruple"]
+    masked_roles: list[str] = Field(default_factory=list)
+
+
+class EnrolmentPeriod(Strict):
+    start: dt.date
+    months: int = Field(gt=0)
+
+
+class RegisteredOutcome(Strict):
+    code: Code
+    kind: Literal["primary", "secondary"]
+    label: Label
+    time_frame_days: int = Field(gt=0)
+
+
+class Study(Strict):
+    registry_id: NonEmpty
+    protocol_version: NonEmpty
+    title: Label
+    short_title: Label
+    sponsor: NonEmpty
+    sites: list[Site] = Field(min_length=1)
+    target_enrolment: int = Field(gt=0)
+    enrolment_period: EnrolmentPeriod
+    masking: Masking
+    registered_outcomes: list[RegisteredOutcome] = Field(min_length=1)
+
+
+class Window(Strict):
+    """Days allowed before and after a target study day."""
+
+    before: int = Field(ge=0)
+    after: int = Field(ge=0)
+
+
+class Dose(Strict):
+    amount: float = Field(gt=0)
+    unit: NonEmpty
+    per_kg: bool = True
+
+
+class Intervention(Strict):
+    code: Code
+    label: Label
+    kind: Literal["active", "sham"] = "active"
+    route: NonEmpty
+    study_day: int
+    window: Window
+    dose: Dose
+    form: Oid
+    """The form that records each administration; it is scheduled from the arm, not a visit."""
+
+
+class Arm(Strict):
+    code: Code
+    label: Label
+    ratio: int = Field(gt=0)
+    interventions: list[Intervention] = Field(min_length=1)
+
+
+class StratumLevel(Strict):
+    code: Code
+    label: Label
+    values: list[str] = Field(min_length=1)
+    """The values of the stratification item that place a participant in this level."""
+
+
+class StratificationFactor(Strict):
+    code: Code
+    label: Label
+    item: Oid
+    levels: list[StratumLevel] = Field(min_length=2)
+
+
+class Randomization(Strict):
+    method: Literal["permuted_blocks", "minimization"]
+    block_sizes: list[int] = Field(default_factory=list)
+    minimization_probability: float | None = Field(default=None, gt=0.5, le=1.0)
+    strata: list[StratificationFactor] = Field(default_factory=list)
+
+    @field_validator("block_sizes")
+    @classmethod
+    def _positive_block_sizes(cls, sizes: list[int]) -> list[int]:
+        bad = [s for s in sizes if s <= 0]
+        if bad:
+            raise ValueError(f"block sizes must be positive, got {bad}")
+        return sizes
+
+
+class EligibilityCriterion(Strict):
+    oid: Oid
+    kind: Literal["inclusion", "exclusion"]
+    label: Label
+    qualifying_answer: Literal["yes", "no"]
+
+
+class EventKind(StrEnum):
+    SCREENING = "screening"
+    SCHEDULED = "scheduled"
+    UNSCHEDULED = "unscheduled"
+    REPEATING = "repeating"
+
+
+class Event(Strict):
+    """A study event (visit). ``day`` is counted from day 0, the day of randomization."""
+
+    oid: Oid
+    label: Label
+    kind: EventKind
+    day: int | None = None
+    window: Window | None = None
+    arms: list[Code] = Field(default_factory=list)
+    """Arms for which the event is scheduled; empty means every arm."""
+
+
+class DataType(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    FLOAT = "float"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+
+
+class Range(Strict):
+    """Bounds in the item's canonical unit; ``None`` leaves a side open."""
+
+    low: float | None = None
+    high: float | None = None
+
+
+class Choice(Strict):
+    code: NonEmpty
+    label: Label
+
+
+class CodeRef(Strict):
+    system: Literal["LOINC", "CDISC", "SNOMED", "UCUM", "MedDRA"]
+    code: NonEmpty
+
+
+class Item(Strict):
+    oid: Oid
+    label: Label
+    data_type: DataType
+    quantity: str | None = None
+    """Name of the quantity in :mod:`hepatrial.scores.units`; required when units are given."""
+    units: list[str] = Field(default_factory=list)
+    canonical_unit: str | None = None
+    hard_range: Range | None = None
+    plausible_range: Range | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    required: bool = False
+    codes: list[CodeRef] = Field(default_factory=list)
+
+
+class Form(Strict):
+    oid: Oid
+    label: Label
+    events: list[Oid] = Field(default_factory=list)
+    repeating: bool = False
+    items: list[Item] = Field(min_length=1)
+
+
+class Comparison(StrEnum):
+    BEFORE = "<"
+    NOT_AFTER = "<="
+    AFTER = ">"
+    NOT_BEFORE = ">="
+
+
+class CrossItemRule(Strict):
+    """``item`` must stand in ``comparison`` to ``other``: an item OID or RANDOMIZATION_DATE."""
+
+    code: Code
+    item: Oid
+    comparison: Comparison
+    other: Oid
+    message: Label
+
+
+class DerivedItem(Strict):
+    oid: Oid
+    label: Label
+    score: Literal[
+        "meld", "meld_na", "meld3", "child_pugh_points", "child_pugh_class", "albi", "albi_grade"
+    ]
+    inputs: dict[str, Oid]
+    """Score argument → the item OID it reads; the value is taken in that item's canonical unit."""
+
+
+class Population(Strict):
+    code: Code
+    label: Label
+    definition: NonEmpty
+
+
+class Timepoint(Strict):
+    code: Code
+    event: Oid
+    day: int
+
+
+class IntercurrentEvent(Strict):
+    event: Literal["death", "liver_transplant", "withdrawal", "treatment_discontinuation"]
+    strategy: Literal[
+        "composite", "treatment_policy", "hypothetical", "while_on_treatment", "while_alive"
+    ]
+    detail: str = ""
+
+
+class EndpointKind(StrEnum):
+    PROPORTION = "proportion"
+    CHANGE_FROM_BASELINE = "change_from_baseline"
+    INCIDENCE = "incidence"
+    TIME_TO_EVENT = "time_to_event"
+
+
+class Endpoint(Strict):
+    code: Code
+    outcome: Code
+    """The registered outcome this endpoint answers."""
+    label: Label
+    kind: EndpointKind
+    items: list[Oid] = Field(min_length=1)
+    responder_value: str | None = None
+    timepoint: Code
+    population: Code
+    method: NonEmpty
+    log_scale: bool = False
+    intercurrent_events: list[IntercurrentEvent] = Field(default_factory=list)
+    missing_data: NonEmpty = "complete_case"
+    sensitivity: list[NonEmpty] = Field(default_factory=list)
+
+
+class AnalysisPlan(Strict):
+    populations: list[Population] = Field(min_length=1)
+    timepoints: list[Timepoint] = Field(min_length=1)
+    endpoints: list[Endpoint] = Field(min_length=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
+class Protocol(Strict):
+    study: Study
+    arms: list[Arm] = Field(min_length=2)
+    randomization: Randomization
+    eligibility: list[EligibilityCriterion] = Field(min_length=1)
+    events: list[Event] = Field(min_length=1)
+    forms: list[Form] = Field(min_length=1)
+    derived_items: list[DerivedItem] = Field(default_factory=list)
+    rules: list[CrossItemRule] = Field(default_factory=list)
+    analysis: AnalysisPlan
+
+    def items(self) -> dict[str, Item]:
+        """Every captured item by OID."""
+        return {item.oid: item for form in self.forms for item in form.items}
+
+    def arm(self, code: str) -> Arm:
+        return next(a for a in self.arms if a.code == code)
+
+    def event(self, oid: str) -> Event:
+        return next(e for e in self.events if e.oid == oid)
+
+    def form(self, oid: str) -> Form:
+        return next(f for f in self.forms if f.oid == oid)
+
+    def scheduled_events(self, arm: str | None = None) -> list[Event]:
+        """Scheduled events in study-day order, for ``arm`` when given."""
+        events = [e for e in self.events if e.kind == EventKind.SCHEDULED]
+        if arm is not None:
+            events = [e for e in events if not e.arms or arm in e.arms]
+        return sorted(events, key=lambda e: e.day or 0)

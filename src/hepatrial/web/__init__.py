@@ -1,0 +1,1 @@
+"""Web pages: thin views over the edc services."""

@@ -1,0 +1,61 @@
+"""Shared test set-up.
+
+Strict mode (``HEPATRIAL_STRICT=1``, as in CI) turns every "not available here" skip into a
+failure: PostgreSQL and Chromium are on the CI machine, so a test that needs them must run.
+``--db-only`` keeps just the tests that touch the database, for the PostgreSQL pass of `make test`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+STRICT = os.environ.get("HEPATRIAL_STRICT", "") == "1"
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup", "django_user_model"}
+
+
+def unavailable(reason: str) -> None:
+    """Skip for a missing machine facility, or fail in strict mode where it must be there."""
+    if STRICT:
+        pytest.fail(f"strict mode: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db-only", action="store_true", help="run only the tests that use the database"
+    )
+
+
+def _uses_db(item: pytest.Item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or bool(
+        DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.db import connection
+
+    vendor = connection.vendor
+    keep, drop = [], []
+    for item in items:
+        if (
+            config.getoption("--db-only")
+            and (not _uses_db(item) or item.get_closest_marker("browser"))
+            or item.get_closest_marker("postgres_only")
+            and vendor != "postgresql"
+        ):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.db import connection
+
+    mode = "strict" if STRICT else "lenient"
+    return f"hepatrial: database {connection.vendor}, {mode} mode"
