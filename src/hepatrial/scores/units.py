@@ -68,9 +68,7 @@ QUANTITIES: dict[str, Quantity] = {
         ),
         _quantity("albumin", "g/L", ("g/L", "g/L", 1.0), ("g/dL", "g/dL", 10.0)),
         _quantity("sodium", "mmol/L", ("mmol/L", "mmol/L", 1.0), ("mEq/L", "meq/L", 1.0)),
-        _quantity(
-            "enzyme_activity", "U/L", ("U/L", "U/L", 1.0), ("µkat/L", "ukat/L", 60.0)
-        ),
+        _quantity("enzyme_activity", "U/L", ("U/L", "U/L", 1.0), ("µkat/L", "ukat/L", 60.0)),
         _quantity("prothrombin_time", "s", ("s", "s", 1.0)),
         _quantity("ratio", "1", ("1", "1", 1.0)),
         _quantity("body_weight", "kg", ("kg", "kg", 1.0), ("g", "g", 0.001)),
