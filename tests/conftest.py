@@ -34,21 +34,22 @@ def _uses_db(item: pytest.Item) -> bool:
     )
 
 
+def _belongs_elsewhere(item: pytest.Item, db_only: bool, vendor: str) -> bool:
+    """Whether this pass of the suite leaves ``item`` to the other pass."""
+    if db_only and (not _uses_db(item) or item.get_closest_marker("browser")):
+        return True
+    if item.get_closest_marker("postgres_only") and vendor != "postgresql":
+        return True
+    return bool(item.get_closest_marker("sqlite_only")) and vendor != "sqlite"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from django.db import connection
 
-    vendor = connection.vendor
+    db_only = config.getoption("--db-only")
     keep, drop = [], []
     for item in items:
-        if (
-            config.getoption("--db-only")
-            and (not _uses_db(item) or item.get_closest_marker("browser"))
-            or item.get_closest_marker("postgres_only")
-            and vendor != "postgresql"
-        ):
-            drop.append(item)
-        else:
-            keep.append(item)
+        (drop if _belongs_elsewhere(item, db_only, connection.vendor) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -2,10 +2,9 @@ import pytest
 from django.db import connection
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_mode():
-    if connection.vendor != "sqlite":
-        pytest.skip("WAL is a SQLite setting; this pass runs on " + connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
