@@ -102,6 +102,35 @@ def unit(quantity_name: str, symbol: str) -> Unit:
         raise UnitError(f"{symbol!r} is not one of {', '.join(q.symbols)}") from None
 
 
+_SPELLING_FOLDS = {"\u03bc": "\u00b5", "\u2013": "-", " ": ""}
+"""Greek mu (U+03BC) reads as the micro sign (U+00B5); spaces and en dashes do not matter."""
+
+
+def _fold(text: str) -> str:
+    for variant, canonical in _SPELLING_FOLDS.items():
+        text = text.replace(variant, canonical)
+    return text.casefold()
+
+
+def resolve_unit(quantity_name: str, text: str) -> Unit:
+    """Find the unit of ``quantity_name`` written as ``text``.
+
+    Accepts the registry symbol, the UCUM code, and spellings that differ from either only in
+    letter case, spaces, or Greek mu for the micro sign (``umol/l``, ``μmol/L``, ``mg/dl``).
+    Anything else raises :class:`UnitError`: a unit is never guessed from a value.
+    """
+    q = quantity(quantity_name)
+    if not isinstance(text, str):
+        raise UnitError(f"unit must be text, got {text!r}")
+    if text in q.units:
+        return q.units[text]
+    folded = _fold(text.strip())
+    for candidate in q.units.values():
+        if folded in (_fold(candidate.symbol), _fold(candidate.ucum)):
+            return candidate
+    raise UnitError(f"{text!r} is not a unit of {quantity_name}; accepted: {', '.join(q.symbols)}")
+
+
 def convert(value, from_unit: str, to_unit: str, quantity_name: str):
     """Convert ``value`` (scalar or array-like) between two units of one quantity."""
     source = unit(quantity_name, from_unit)

@@ -1,0 +1,319 @@
+"""Input handling shared by every score: one patient (scalars) or many (arrays, Series).
+
+One patient: every bad value raises :class:`ScoreInputError` naming the argument and the value.
+Many patients: a missing or unusable value makes that patient's score missing (NaN, or None for
+text results); it never raises for the whole batch. Units are checked the same way in both modes,
+because a unit describes the whole batch: an unknown unit always raises.
+
+Values are "snapped" to 9 decimal places after unit conversion, so that binary floating point
+does not move a value that sits exactly on a threshold (35 g/L * 0.1 is 3.5000000000000004 in
+float64). No laboratory reports more than 9 decimals, so snapping never changes a real value.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hepatrial.scores.units import UnitError, resolve_unit
+
+SNAP_DECIMALS = 9
+
+
+class ScoreInputError(ValueError):
+    """An input that a score cannot use; names the argument and the offending value."""
+
+    def __init__(self, argument: str, value: Any, problem: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{argument}={value!r}: {problem}")
+
+
+class ScoreUnitError(ScoreInputError, UnitError):
+    """An unknown or missing unit for a score argument."""
+
+
+def is_many(value: Any) -> bool:
+    """True for arrays, Series, lists and tuples; False for single values."""
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    return isinstance(value, pd.Series | pd.Index | list | tuple | pd.Categorical)
+
+
+@dataclass
+class Batch:
+    """What the inputs of one call look like, so the result can be given back in the same form."""
+
+    many: bool
+    index: pd.Index | None = None
+    shapes: list[tuple[int, ...]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Batch:
+        batch = cls(many=any(is_many(v) for v in values.values()))
+        for value in values.values():
+            if isinstance(value, pd.Series) and batch.index is None:
+                batch.index = value.index
+        return batch
+
+    def note(self, array: np.ndarray) -> np.ndarray:
+        self.shapes.append(array.shape)
+        return array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(*self.shapes) if self.shapes else ()
+
+    def numbers(self, result: np.ndarray, name: str, *, integer: bool) -> Any:
+        result = np.broadcast_to(result, self.shape)
+        if not self.many:
+            value = float(result)
+            return int(value) if integer else value
+        if self.index is not None:
+            return pd.Series(result, index=self.index, name=name)
+        return np.array(result, dtype=float)
+
+    def labels(self, result: np.ndarray, name: str) -> Any:
+        result = np.broadcast_to(result, self.shape)
+        if not self.many:
+            return result.item()
+        if self.index is not None:
+            return pd.Series(result, index=self.index, name=name, dtype=object)
+        return np.array(result, dtype=object)
+
+
+def snap(values: np.ndarray | float) -> np.ndarray:
+    return np.round(values, SNAP_DECIMALS)
+
+
+HALF_TOLERANCE = 1e-9
+
+
+def round_half_up(values: np.ndarray) -> np.ndarray:
+    """Round to the nearest integer, halves upwards (all MELD values are positive).
+
+    A value within 1e-9 below a half counts as the half, so that a sum whose exact value is
+    x.5 but whose float64 value is x.4999999999999 still rounds up. Works in place on arrays.
+    """
+    if isinstance(values, np.ndarray) and values.ndim:
+        values += 0.5 + HALF_TOLERANCE
+        return np.floor(values, out=values)
+    return np.asarray(np.floor(np.asarray(values) + (0.5 + HALF_TOLERANCE)))
+
+
+def _scalar_number(name: str, value: Any) -> float:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise ScoreInputError(name, value, "is missing")
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | Decimal | np.integer | np.floating
+    ):
+        raise ScoreInputError(name, value, "is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ScoreInputError(name, value, "is not a finite number")
+    if number < 0:
+        raise ScoreInputError(name, value, "must not be negative")
+    return number
+
+
+def _many_numbers(value: Any) -> np.ndarray:
+    if isinstance(value, pd.Series | pd.Index):
+        array = np.asarray(pd.to_numeric(value, errors="coerce"), dtype=float)
+    else:
+        array = np.asarray(value)
+        if array.dtype.kind in "iuf":
+            array = array.astype(float, copy=False)
+        elif array.dtype.kind == "b":
+            array = np.full(array.shape, np.nan)
+        else:
+            flat = pd.to_numeric(pd.Series(array.ravel(), dtype=object), errors="coerce")
+            array = np.asarray(flat, dtype=float).reshape(array.shape)
+    usable = array >= 0
+    usable &= array < np.inf
+    if usable.all():
+        return array
+    return np.where(usable, array, np.nan)
+
+
+def number(batch: Batch, name: str, value: Any) -> np.ndarray:
+    """A non-negative number; NaN where it is missing or unusable (many patients only)."""
+    if not batch.many:
+        return batch.note(np.asarray(_scalar_number(name, value)))
+    if not is_many(value):
+        try:
+            return batch.note(np.asarray(_scalar_number(name, value)))
+        except ScoreInputError:
+            return batch.note(np.asarray(np.nan))
+    return batch.note(_many_numbers(value))
+
+
+def to_unit(
+    values: np.ndarray, argument: str, unit_text: Any, quantity_name: str, target: str
+) -> np.ndarray:
+    """Convert ``values`` given in ``unit_text`` to ``target``, snapped; raises on a bad unit."""
+    unit_argument = f"{argument}_unit"
+    if unit_text is None:
+        raise ScoreUnitError(unit_argument, unit_text, f"the unit of {argument} must be given")
+    try:
+        source = resolve_unit(quantity_name, unit_text)
+        destination = resolve_unit(quantity_name, target)
+    except UnitError as exc:
+        raise ScoreUnitError(unit_argument, unit_text, str(exc)) from None
+    if source.symbol == destination.symbol:
+        return values
+    return snap(values * (source.factor / destination.factor))
+
+
+def normalize_label(text: str) -> str:
+    folded = text.strip().casefold().replace("\u2013", "-").replace("\u2014", "-")
+    return " ".join(folded.replace("_", " ").split())
+
+
+@dataclass(frozen=True)
+class Category:
+    """A categorical input: accepted spellings and, optionally, an accepted range of integers."""
+
+    argument: str
+    spellings: Mapping[str, float]
+    integers: tuple[int, int] | None = None
+    allow_bool: bool = False
+    description: str = ""
+
+    def parse_one(self, value: Any) -> float:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ScoreInputError(self.argument, value, "is missing")
+        if isinstance(value, bool | np.bool_):
+            if self.allow_bool:
+                return float(value)
+            raise ScoreInputError(self.argument, value, f"must be {self.description}")
+        number = value
+        if isinstance(value, str):
+            key = normalize_label(value)
+            if key in self.spellings:
+                return float(self.spellings[key])
+            try:
+                number = float(key)
+            except ValueError:
+                raise ScoreInputError(self.argument, value, f"must be {self.description}") from None
+        if isinstance(number, int | float | np.integer | np.floating) and self.integers:
+            low, high = self.integers
+            if float(number).is_integer() and low <= number <= high:
+                return float(number)
+            raise ScoreInputError(
+                self.argument, value, f"is out of range: must be an integer {low} to {high}"
+            )
+        raise ScoreInputError(self.argument, value, f"must be {self.description}")
+
+    def _parse_or_nan(self, value: Any) -> float:
+        try:
+            return self.parse_one(value)
+        except ScoreInputError:
+            return np.nan
+
+    def parse_many(self, value: Any) -> np.ndarray:
+        if isinstance(value, pd.Series) and isinstance(value.dtype, pd.CategoricalDtype):
+            value = value.array
+        if isinstance(value, pd.Categorical):
+            mapped = np.array([self._parse_or_nan(c) for c in value.categories] + [np.nan])
+            codes = np.asarray(value.codes)
+            return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
+        array = np.asarray(value)
+        if array.dtype.kind == "b":
+            return array.astype(float) if self.allow_bool else np.full(array.shape, np.nan)
+        if array.dtype.kind in "iuf" and self.integers:
+            low, high = self.integers
+            result = array.astype(float, copy=True)
+            result[~((result >= low) & (result <= high) & (result == np.floor(result)))] = np.nan
+            return result
+        codes, uniques = pd.factorize(pd.Series(array.ravel(), dtype=object), use_na_sentinel=True)
+        mapped = np.array([self._parse_or_nan(u) for u in uniques] + [np.nan])
+        return mapped[np.where(codes < 0, len(mapped) - 1, codes)].reshape(array.shape)
+
+
+def category(batch: Batch, kind: Category, value: Any) -> np.ndarray:
+    if not batch.many:
+        return batch.note(np.asarray(kind.parse_one(value)))
+    if not is_many(value):
+        return batch.note(np.asarray(kind._parse_or_nan(value)))
+    return batch.note(kind.parse_many(value))
+
+
+def any_missing(*arrays: np.ndarray) -> np.ndarray:
+    missing = np.zeros((), dtype=bool)
+    for array in arrays:
+        gaps = np.isnan(array)
+        if gaps.any():
+            missing = missing | gaps
+    return missing
+
+
+def with_missing(result: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    if not np.any(missing):
+        return result
+    result = np.array(np.broadcast_to(result, np.broadcast_shapes(result.shape, missing.shape)))
+    result[np.broadcast_to(missing, result.shape)] = np.nan
+    return result
+
+
+YES_NO = {
+    "yes": 1,
+    "y": 1,
+    "true": 1,
+    "t": 1,
+    "1": 1,
+    "no": 0,
+    "n": 0,
+    "false": 0,
+    "f": 0,
+    "0": 0,
+}
+
+
+CHUNK_ROWS = 1 << 16
+"""Long batches are scored in slices of this many rows, so that the temporary arrays of a
+formula stay in the processor cache instead of costing a fresh allocation each."""
+
+
+def _as_sliceable(value: Any) -> Any:
+    if isinstance(value, pd.Series):
+        return value.array if isinstance(value.dtype, pd.CategoricalDtype) else value.to_numpy()
+    if isinstance(value, list | tuple | pd.Index):
+        return np.asarray(value, dtype=object if isinstance(value, list | tuple) else None)
+    return value
+
+
+def in_chunks(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``function`` slice by slice on long one-dimensional batches; same results."""
+
+    @functools.wraps(function)
+    def scored_in_chunks(**inputs: Any) -> Any:
+        many = {k: v for k, v in inputs.items() if is_many(v)}
+        lengths = {len(v) for v in many.values()}
+        one_dimensional = all(np.ndim(v) == 1 for v in many.values())
+        if len(lengths) != 1 or not one_dimensional or next(iter(lengths)) <= CHUNK_ROWS:
+            return function(**inputs)
+        rows = lengths.pop()
+        index = next((v.index for v in many.values() if isinstance(v, pd.Series)), None)
+        sliceable = {k: _as_sliceable(v) for k, v in many.items()}
+        parts = [
+            function(
+                **{**inputs, **{k: v[start : start + CHUNK_ROWS] for k, v in sliceable.items()}}
+            )
+            for start in range(0, rows, CHUNK_ROWS)
+        ]
+        result = np.concatenate(parts)
+        if index is not None:
+            return pd.Series(result, index=index, name=function.__name__)
+        return result
+
+    return scored_in_chunks

@@ -1,0 +1,69 @@
+"""ALBI score and grade (Johnson et al., J Clin Oncol 2015;33:550-558)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hepatrial.scores._inputs import (
+    Batch,
+    ScoreInputError,
+    any_missing,
+    in_chunks,
+    number,
+    snap,
+    to_unit,
+    with_missing,
+)
+
+GRADE_1_AT_MOST = -2.60
+GRADE_2_AT_MOST = -1.39
+ALBI_VERSION = "albi-johnson-2015"
+
+
+def _albi(bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str, batch: Batch):
+    bili = to_unit(
+        number(batch, "bilirubin", bilirubin), "bilirubin", bilirubin_unit, "bilirubin", "µmol/L"
+    )
+    if not batch.many and float(bili) == 0:
+        raise ScoreInputError("bilirubin", bilirubin, "must be greater than 0 for ALBI (log10)")
+    alb = to_unit(number(batch, "albumin", albumin), "albumin", albumin_unit, "albumin", "g/L")
+    positive_bili = np.where(bili > 0, bili, np.nan)
+    score = 0.66 * np.log10(positive_bili) - 0.085 * alb
+    return with_missing(score, any_missing(positive_bili, alb))
+
+
+def grade_for_albi_score(score: Any) -> Any:
+    """ALBI grade from the unrounded score: 1 if <= -2.60, 2 if <= -1.39, else 3 (Johnson 2015).
+
+    The score is first snapped to 9 decimals so that a score exactly on a cut-point is not moved
+    across it by floating point. On a threshold: -2.60 is grade 1, -1.39 is grade 2.
+    """
+    values = snap(np.asarray(score, dtype=float))
+    grade = np.where(values <= GRADE_1_AT_MOST, 1.0, np.where(values <= GRADE_2_AT_MOST, 2.0, 3.0))
+    return with_missing(grade, np.isnan(values))
+
+
+@in_chunks
+def albi(*, bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str) -> Any:
+    """ALBI = 0.66 log10(bilirubin, µmol/L) - 0.085 albumin (g/L) (Johnson et al., JCO 2015).
+
+    Returned unrounded (publications show two decimals). Bilirubin must be greater than 0: a
+    logarithm of 0 does not exist, so a single zero raises and a zero in a batch gives NaN.
+    """
+    batch = Batch.of(locals())
+    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch)
+    return batch.numbers(score, "albi", integer=False)
+
+
+@in_chunks
+def albi_grade(*, bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str) -> Any:
+    """ALBI grade 1, 2 or 3 (Johnson et al., JCO 2015): score <= -2.60 | > -2.60 to <= -1.39 |
+    > -1.39, applied to the unrounded score (see :func:`grade_for_albi_score`).
+
+    On a threshold: a score of exactly -2.60 is grade 1 and exactly -1.39 is grade 2.
+    """
+    batch = Batch.of(locals())
+    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch)
+    return batch.numbers(grade_for_albi_score(score), "albi_grade", integer=True)
