@@ -22,6 +22,23 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    """PBKDF2 with Django's production work factor costs ~0.3 s a password; tests use MD5.
+
+    The test that checks production hashing asks for ``production_password_hashing``.
+    """
+    if "production_password_hashing" in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def production_password_hashing() -> None:
+    """Keep the hashers of hepatrial.settings for this test."""
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--db-only", action="store_true", help="run only the tests that use the database"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from hepatrial import __version__
 
-PLUGGED_COMMANDS: list[str] = []
+PLUGGED_COMMANDS = ["hepatrial.scores.cli", "hepatrial.randomization.cli"]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 
 
@@ -72,8 +72,34 @@ def cmd_init(args: argparse.Namespace) -> int:
     version = install_protocol(loaded)
     print(f"Database ready; active protocol {version}")
     if args.demo_accounts:
+        from hepatrial.edc.demo_list import ensure_demo_list
+
+        allocation_list = ensure_demo_list(loaded.protocol)
+        print(
+            f"Randomization list {allocation_list.list_hash[:12]} active "
+            f"(seed fingerprint {allocation_list.seed_fingerprint[:12]})"
+        )
         print(format_accounts(ensure_demo_accounts()))
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    setup_django()
+    from hepatrial.edc.audit import verify_chain
+
+    check = verify_chain()
+    if check.intact:
+        print(f"audit trail intact: {check.checked} records")
+        return 0
+    if check.first_broken_id is None:
+        print(f"audit trail broken: {check.problem}", file=sys.stderr)
+    else:
+        print(
+            f"audit trail broken at record {check.first_broken_id}: {check.problem} "
+            f"({check.checked} records before it are intact)",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -108,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=cmd_serve)
+
+    audit = sub.add_parser("audit", help="check the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute the hash chain; name the first break")
+    verify.set_defaults(func=cmd_audit_verify)
 
     protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
     protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)

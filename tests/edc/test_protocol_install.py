@@ -31,7 +31,9 @@ def test_a_new_protocol_version_replaces_the_active_one():
     assert ProtocolVersion.objects.count() == 2
 
 
-def test_demo_accounts_one_per_role_with_hashed_passwords(settings, tmp_path):
+def test_demo_accounts_one_per_role_with_hashed_passwords(
+    settings, tmp_path, production_password_hashing
+):
     settings.VAR_DIR = tmp_path
     install_protocol(load_protocol(default_protocol_path()))
     accounts = ensure_demo_accounts()

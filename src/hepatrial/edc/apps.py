@@ -6,3 +6,6 @@ class EdcConfig(AppConfig):
     label = "edc"
     verbose_name = "Data capture"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hepatrial.edc import signals  # noqa: F401  (connects the audit receivers)

@@ -55,3 +55,264 @@ class ProtocolVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry_id} v{self.version} ({self.content_hash[:12]})"
+
+
+class ParticipantStatus(models.TextChoices):
+    SCREENED = "screened", "Screened"
+    ELIGIBLE = "eligible", "Eligible"
+    SCREEN_FAILED = "screen_failed", "Screen failed"
+    CONSENTED = "consented", "Consented"
+    RANDOMIZED = "randomized", "Randomized"
+    ON_STUDY = "on_study", "On study"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DIED = "died", "Died"
+    TRANSPLANTED = "transplanted", "Transplanted"
+    LOST = "lost", "Lost to follow-up"
+
+
+class Participant(models.Model):
+    """A person screened for the trial. The arm is not here: it lives in :class:`Allocation`."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")
+    sequence = models.PositiveIntegerField()
+    screening_number = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=16, choices=ParticipantStatus.choices)
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT)
+    screened_on = models.DateField()
+    failed_criteria = models.JSONField(default=list, blank=True)
+    randomization_date = models.DateField(null=True, blank=True)
+    stratum = models.CharField(max_length=64, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+    randomization_number = models.CharField(max_length=32, blank=True)
+    emergency_unblinded = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "sequence"], name="one_sequence_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return self.screening_number
+
+
+class EligibilityAssessment(models.Model):
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="eligibility"
+    )
+    answers = models.JSONField()
+    eligible = models.BooleanField()
+    assessed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField()
+
+
+class Consent(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
+    document_version = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    taken_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+
+class Visit(models.Model):
+    """One occurrence of a protocol event for a participant.
+
+    ``status`` stores only what people decide (planned, done, missed); whether a planned visit is
+    upcoming, due or overdue depends on today's date and is computed when shown.
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        MISSED = "missed", "Missed"
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
+    event_oid = models.CharField(max_length=64)
+    repeat = models.PositiveIntegerField(default=0)
+    target_date = models.DateField(null=True, blank=True)
+    window_start = models.DateField(null=True, blank=True)
+    window_end = models.DateField(null=True, blank=True)
+    visit_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PLANNED)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "event_oid", "repeat"], name="one_visit_per_event_repeat"
+            )
+        ]
+        ordering = ["participant", "target_date", "event_oid", "repeat"]
+
+
+class FormRecord(models.Model):
+    """One form filled at one visit. ``version`` grows with every save that changes something."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="forms")
+    form_oid = models.CharField(max_length=64)
+    repeat = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
+    protocol_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(null=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "form_oid", "repeat"], name="one_record_per_form_repeat"
+            )
+        ]
+
+
+class ItemValue(models.Model):
+    """An item's value as entered (text, unit) and normalized (canonical unit), or why missing."""
+
+    form_record = models.ForeignKey(FormRecord, on_delete=models.PROTECT, related_name="values")
+    item_oid = models.CharField(max_length=64)
+    status = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+    unit_entered = models.CharField(max_length=32, blank=True)
+    number = models.FloatField(null=True)
+    normalized_text = models.TextField(blank=True)
+    canonical_unit = models.CharField(max_length=32, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form_record", "item_oid"], name="one_value_per_item")
+        ]
+
+
+class DerivedValue(models.Model):
+    """A score computed for a visit, with the inputs it used and the formula version."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="derived")
+    item_oid = models.CharField(max_length=64)
+    number = models.FloatField(null=True)
+    text = models.CharField(max_length=32, blank=True)
+    inputs = models.JSONField()
+    formula_version = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "item_oid"], name="one_derived_per_visit")
+        ]
+
+
+class Deviation(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="deviations"
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="+")
+    kind = models.CharField(max_length=32)
+    description = models.TextField()
+    detected_at = models.DateTimeField()
+
+
+class Submission(models.Model):
+    """A save already applied, by the id its form carried: the same submission twice acts once."""
+
+    submission_id = models.CharField(max_length=64, unique=True)
+    form_record = models.ForeignKey(FormRecord, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class AuditEvent(models.Model):
+    """Append-only audit trail. Each row's hash covers its content and the previous row's hash."""
+
+    at = models.DateTimeField()
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=24)
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    participant = models.CharField(max_length=32, blank=True)
+    site = models.CharField(max_length=32, blank=True)
+    item = models.CharField(max_length=64, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    blinded_content = models.BooleanField(default=False)
+    """Set when old or new value reveals an arm; blinded readers see the row without values."""
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class AuditHead(models.Model):
+    """The last hash of the chain; locking this single row serializes appends."""
+
+    last_hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+
+
+class AllocationList(models.Model):
+    """A randomization list loaded into the database. Only unblinded roles may read its slots."""
+
+    list_hash = models.CharField(max_length=64, unique=True)
+    method = models.CharField(max_length=32)
+    parameters = models.JSONField(default=dict)
+    seed_fingerprint = models.CharField(max_length=64, blank=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_list"
+            )
+        ]
+
+
+class AllocationSlot(models.Model):
+    """One slot of a list; ``participant`` is set, once, when the slot is allocated."""
+
+    allocation_list = models.ForeignKey(
+        AllocationList, on_delete=models.PROTECT, related_name="slots"
+    )
+    stratum = models.CharField(max_length=64)
+    sequence = models.PositiveIntegerField()
+    block = models.PositiveIntegerField()
+    block_size = models.PositiveIntegerField()
+    arm = models.CharField(max_length=32)
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, null=True, related_name="allocation"
+    )
+    allocated_at = models.DateTimeField(null=True)
+    allocated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation_list", "stratum", "sequence"], name="one_slot_per_sequence"
+            )
+        ]
+
+
+class StratumCursor(models.Model):
+    """The next unused sequence of a stratum. Claims lock this row, so they queue per stratum:
+    a rolled-back claim leaves the cursor where it was, so no slot is ever skipped."""
+
+    allocation_list = models.ForeignKey(AllocationList, on_delete=models.PROTECT, related_name="+")
+    stratum = models.CharField(max_length=64)
+    next_sequence = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["allocation_list", "stratum"], name="one_cursor")
+        ]
+
+
+class Notice(models.Model):
+    """A message for everyone holding a role, e.g. administrators told of an unblinding."""
+
+    role = models.CharField(max_length=32)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)

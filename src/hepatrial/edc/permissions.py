@@ -1,0 +1,109 @@
+"""Who may do what, and where. One table; services check it on every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hepatrial.edc.errors import NotAllowed
+from hepatrial.edc.roles import Role, is_blinded
+
+R = Role
+
+
+class Action(StrEnum):
+    VIEW_PARTICIPANTS = "view_participants"
+    SCREEN = "screen"
+    ASSESS_ELIGIBILITY = "assess_eligibility"
+    RECORD_CONSENT = "record_consent"
+    RANDOMIZE = "randomize"
+    ENTER_DATA = "enter_data"
+    ENTER_INTERVENTION = "enter_intervention"
+    END_PARTICIPATION = "end_participation"
+    VIEW_ARM = "view_arm"
+    EMERGENCY_UNBLIND = "emergency_unblind"
+    VIEW_ALLOCATION_LIST = "view_allocation_list"
+    VIEW_AGGREGATE_BY_ARM = "view_aggregate_by_arm"
+    EXPORT_BLINDED = "export_blinded"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_PARTICIPANTS: frozenset(
+        {
+            R.ADMINISTRATOR,
+            R.INVESTIGATOR,
+            R.COORDINATOR,
+            R.CELL_THERAPY,
+            R.OUTCOME_ASSESSOR,
+            R.MONITOR,
+        }
+    ),
+    Action.SCREEN: frozenset({R.INVESTIGATOR, R.COORDINATOR}),
+    Action.ASSESS_ELIGIBILITY: frozenset({R.INVESTIGATOR, R.COORDINATOR}),
+    Action.RECORD_CONSENT: frozenset({R.INVESTIGATOR, R.COORDINATOR}),
+    Action.RANDOMIZE: frozenset({R.INVESTIGATOR, R.COORDINATOR}),
+    Action.ENTER_DATA: frozenset({R.INVESTIGATOR, R.COORDINATOR, R.OUTCOME_ASSESSOR}),
+    Action.ENTER_INTERVENTION: frozenset({R.CELL_THERAPY}),
+    Action.END_PARTICIPATION: frozenset({R.INVESTIGATOR, R.COORDINATOR}),
+    Action.VIEW_ARM: frozenset({R.CELL_THERAPY}),
+    Action.EMERGENCY_UNBLIND: frozenset({R.INVESTIGATOR}),
+    Action.VIEW_ALLOCATION_LIST: frozenset({R.CELL_THERAPY}),
+    Action.VIEW_AGGREGATE_BY_ARM: frozenset({R.DSMB}),
+    Action.EXPORT_BLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR}),
+    Action.VIEW_AUDIT: frozenset({R.ADMINISTRATOR, R.MONITOR}),
+    Action.MANAGE_USERS: frozenset({R.ADMINISTRATOR}),
+}
+"""Action → roles allowed. The data-safety board sees arms only in aggregate reports, never a
+participant's record; the statistician works on blinded exports only."""
+
+
+def permission_table_markdown() -> str:
+    """The permission table as Markdown, for docs/roles.md (a test keeps the two identical)."""
+    roles = list(Role)
+    header = "| action | " + " | ".join(r.value for r in roles) + " |"
+    rule = "| --- |" + " :-: |" * len(roles)
+    rows = [
+        f"| {action.value} | "
+        + " | ".join("✓" if role in PERMISSIONS[action] else "" for role in roles)
+        + " |"
+        for action in Action
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in user with their role at each site, as the services see them."""
+
+    user_id: int
+    username: str
+    roles: dict[str, Role]
+
+    def can(self, action: Action, site: str) -> bool:
+        role = self.roles.get(site)
+        return role is not None and role in PERMISSIONS[action]
+
+    def sites_for(self, action: Action) -> list[str]:
+        return sorted(site for site in self.roles if self.can(action, site))
+
+    def require(self, action: Action, site: str) -> None:
+        if not self.can(action, site):
+            role = self.roles.get(site)
+            who = f"a {role.label.lower()}" if role else "a user without a role at this site"
+            raise NotAllowed(f"{who} may not {action.value.replace('_', ' ')} at site {site}")
+
+    def blinded_at(self, site: str) -> bool:
+        role = self.roles.get(site)
+        return role is None or is_blinded(role)
+
+
+def actor_for(user) -> Actor:
+    from hepatrial.edc.models import Membership
+
+    roles = {
+        m.site.code: Role(m.role)
+        for m in Membership.objects.filter(user=user).select_related("site")
+    }
+    return Actor(user.pk, user.get_username(), roles)

@@ -1,0 +1,282 @@
+"""Randomization of a participant: preconditions, an atomic slot claim, the schedule, blinding.
+
+The claim locks the stratum's :class:`StratumCursor` row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite the IMMEDIATE transaction holds the database's write lock), takes the slot
+at the cursor and moves the cursor on, all in the transaction that also marks the participant
+randomized and plans the visits. Concurrent claims in one stratum queue on the cursor row; a
+failure anywhere rolls the cursor back with everything else, so no slot is used twice or skipped.
+``SKIP LOCKED`` would be faster but could skip a slot whose claimer later rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from hepatrial.edc import audit
+from hepatrial.edc.errors import PreconditionFailed, ValidationFailed
+from hepatrial.edc.models import (
+    AllocationList,
+    AllocationSlot,
+    DerivedValue,
+    ItemValue,
+    Notice,
+    Participant,
+    ParticipantStatus,
+    StratumCursor,
+)
+from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.roles import Role
+from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.schedule import plan_visits
+from hepatrial.protocol.model import EventKind, Protocol
+from hepatrial.randomization.blocks import ListEntry, RandomizationList
+from hepatrial.randomization.design import Arm, BlockDesign, Factor, stratum_code
+from hepatrial.randomization.verify import AllocationRecord, VerificationResult
+from hepatrial.randomization.verify import verify_allocations as check_allocations
+
+S = ParticipantStatus
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """What a randomization returns. ``arm`` is ``None`` for a blinded user: never the arm."""
+
+    screening_number: str
+    randomization_number: str
+    stratum: str
+    randomization_date: dt.date
+    arm: str | None
+
+
+def design_for(protocol: Protocol, per_stratum: int) -> BlockDesign:
+    """The permuted-block design the protocol describes, with ``per_stratum`` slots per stratum."""
+    r = protocol.randomization
+    return BlockDesign(
+        arms=tuple(Arm(a.code, a.ratio) for a in protocol.arms),
+        block_sizes=tuple(r.block_sizes),
+        factors=tuple(Factor(f.code, tuple(lv.code for lv in f.levels)) for f in r.strata),
+        per_stratum=per_stratum,
+    )
+
+
+@transaction.atomic
+def load_list(rlist: RandomizationList, *, operator: str) -> AllocationList:
+    """Make ``rlist`` the active list. Run by the system operator, never through the web."""
+    if AllocationSlot.objects.filter(participant__isnull=False).exists():
+        raise PreconditionFailed("participants are already randomized: the list cannot change")
+    AllocationList.objects.filter(is_active=True).update(is_active=False)
+    loaded, created = AllocationList.objects.get_or_create(
+        list_hash=rlist.list_hash,
+        defaults={"method": rlist.method, "parameters": rlist.parameters,
+                  "seed_fingerprint": rlist.seed_fingerprint},
+    )  # fmt: skip
+    loaded.is_active = True
+    loaded.save(update_fields=["is_active"])
+    if created:
+        AllocationSlot.objects.bulk_create(
+            AllocationSlot(
+                allocation_list=loaded,
+                stratum=e.stratum,
+                sequence=e.sequence,
+                block=e.block,
+                block_size=e.block_size,
+                arm=e.arm,
+            )  # fmt: skip
+            for e in rlist.entries
+        )
+        StratumCursor.objects.bulk_create(
+            StratumCursor(allocation_list=loaded, stratum=stratum)
+            for stratum in sorted({e.stratum for e in rlist.entries})
+        )
+    audit.record(
+        "list_loaded", username=operator, object_type="allocationlist", object_id=loaded.pk,
+        new=rlist.list_hash, context={"fingerprint": rlist.seed_fingerprint,
+                                      "slots": len(rlist.entries)},
+    )  # fmt: skip
+    return loaded
+
+
+def _stratification_value(participant: Participant, item_oid: str, protocol: Protocol) -> str:
+    """The stratification item's value from the participant's screening visit."""
+    screening = [e.oid for e in protocol.events if e.kind == EventKind.SCREENING]
+    visits = {"visit__participant": participant, "visit__event_oid__in": screening}
+    derived = DerivedValue.objects.filter(item_oid=item_oid, **visits).first()
+    if derived is not None:
+        return derived.text or (f"{derived.number:g}" if derived.number is not None else "")
+    row = ItemValue.objects.filter(
+        item_oid=item_oid, status="value",
+        **{f"form_record__{key}": value for key, value in visits.items()},
+    ).first()  # fmt: skip
+    return (row.normalized_text or row.text) if row else ""
+
+
+def _stratum(participant: Participant, protocol: Protocol) -> str:
+    factors, levels = [], []
+    for factor in protocol.randomization.strata:
+        value = _stratification_value(participant, factor.item, protocol)
+        if not value:
+            raise PreconditionFailed(
+                f"{factor.label.en} is missing for {participant.screening_number}: complete "
+                "the screening forms it is derived from"
+            )
+        level = next((lv.code for lv in factor.levels if value in lv.values), None)
+        if level is None:
+            known = ", ".join(v for lv in factor.levels for v in lv.values)
+            raise PreconditionFailed(
+                f"{factor.label.en} is {value}, which is not a stratum of this trial ({known})"
+            )
+        factors.append(Factor(factor.code, tuple(lv.code for lv in factor.levels)))
+        levels.append(level)
+    return stratum_code(tuple(factors), tuple(levels))
+
+
+def _claim(stratum: str, participant: Participant, username: str) -> AllocationSlot:
+    active = AllocationList.objects.filter(is_active=True).first()
+    if active is None:
+        raise PreconditionFailed("no randomization list is loaded: ask the trial administrator")
+    cursor = (
+        StratumCursor.objects.select_for_update()
+        .filter(allocation_list=active, stratum=stratum)
+        .first()
+    )
+    if cursor is None:
+        raise PreconditionFailed(f"the randomization list has no stratum {stratum}")
+    slot = AllocationSlot.objects.filter(
+        allocation_list=active, stratum=stratum, sequence=cursor.next_sequence
+    ).first()
+    if slot is None:
+        raise PreconditionFailed(
+            f"the randomization list for stratum {stratum} is used up: ask the trial "
+            "statistician to extend it"
+        )
+    claimed = AllocationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(
+        participant=participant, allocated_at=timezone.now(), allocated_by=username
+    )
+    if claimed != 1:
+        raise PreconditionFailed(f"slot {stratum} #{slot.sequence} is already used")
+    cursor.next_sequence += 1
+    cursor.save(update_fields=["next_sequence"])
+    slot.refresh_from_db()
+    return slot
+
+
+def randomization_number(slot: AllocationSlot) -> str:
+    """E.g. ``R1-B-007``: list, stratum level(s), sequence. It says nothing about the arm."""
+    levels = "".join(pair.split("=")[-1] for pair in slot.stratum.split(";"))
+    return f"R{slot.allocation_list_id}-{levels}-{slot.sequence:03d}"
+
+
+@transaction.atomic
+def randomize(actor: Actor, screening_number: str, on: dt.date | None = None) -> Allocated:
+    """Allocate the participant to an arm; day 0 of their schedule is ``on`` (today)."""
+    participant = participant_for(actor, screening_number, Action.RANDOMIZE, lock=True)
+    protocol = active_protocol()[1].protocol
+    if participant.status != S.CONSENTED:
+        raise PreconditionFailed(
+            f"{screening_number} is {participant.get_status_display().lower()}: randomization "
+            "needs confirmed eligibility and dated consent"
+        )
+    if not getattr(participant, "eligibility", None) or not participant.eligibility.eligible:
+        raise PreconditionFailed(f"{screening_number} has no confirmed eligibility")
+    consent = participant.consents.order_by("-signed_at").first()
+    if consent is None:
+        raise PreconditionFailed(f"{screening_number} has no dated consent")
+    day0 = on or timezone.localdate()
+    if day0 > timezone.localdate():
+        raise ValidationFailed({"on": f"{day0} is in the future"})
+    if day0 < timezone.localdate(consent.signed_at):
+        raise ValidationFailed({"on": f"{day0} is before consent was signed"})
+    stratum = _stratum(participant, protocol)
+    slot = _claim(stratum, participant, actor.username)
+    participant.randomization_date = day0
+    participant.stratum = stratum
+    participant.randomization_number = randomization_number(slot)
+    participant.status = S.RANDOMIZED
+    participant.version += 1
+    participant.save()
+    audit.record(
+        "status", username=actor.username, object_type="participant", object_id=participant.pk,
+        participant=screening_number, site=participant.site.code, item="status",
+        old=S.CONSENTED, new=S.RANDOMIZED,
+        context={"randomization_number": participant.randomization_number},
+    )  # fmt: skip
+    plan_visits(actor, participant, protocol, slot.arm, day0)
+    audit.record(
+        "randomize", username=actor.username, object_type="allocationslot",
+        object_id=slot.pk, participant=screening_number, site=participant.site.code,
+        item="arm", new=slot.arm, blinded_content=True,
+        context={"stratum": stratum, "sequence": slot.sequence, "list": slot.allocation_list_id,
+                 "randomization_number": participant.randomization_number,
+                 "day0": day0.isoformat()},
+    )  # fmt: skip
+    show_arm = actor.can(Action.VIEW_ARM, participant.site.code)
+    return Allocated(
+        screening_number,
+        participant.randomization_number,
+        stratum,
+        day0,
+        slot.arm if show_arm else None,
+    )
+
+
+def arm_of(actor: Actor, participant: Participant) -> str | None:
+    """The participant's arm for an unblinded user, ``None`` for everyone else."""
+    if not actor.can(Action.VIEW_ARM, participant.site.code):
+        return None
+    slot = AllocationSlot.objects.filter(participant=participant).first()
+    return slot.arm if slot else None
+
+
+@transaction.atomic
+def emergency_unblind(actor: Actor, screening_number: str, reason: str) -> str:
+    """Reveal one participant's arm to an authorized investigator, for the participant's safety."""
+    participant = participant_for(actor, screening_number, Action.EMERGENCY_UNBLIND, lock=True)
+    if not reason.strip():
+        raise ValidationFailed({"reason": "a reason is required to unblind"})
+    slot = AllocationSlot.objects.filter(participant=participant).first()
+    if slot is None:
+        raise PreconditionFailed(f"{screening_number} is not randomized")
+    participant.emergency_unblinded = True
+    participant.save(update_fields=["emergency_unblinded"])
+    audit.record(
+        "unblind", username=actor.username, object_type="participant", object_id=participant.pk,
+        participant=screening_number, site=participant.site.code, item="arm", new=slot.arm,
+        reason=reason.strip(), blinded_content=True,
+    )  # fmt: skip
+    Notice.objects.create(
+        role=Role.ADMINISTRATOR, site=participant.site,
+        message=f"{actor.username} unblinded {screening_number} on "
+        f"{timezone.localtime():%Y-%m-%d %H:%M}: {reason.strip()}",
+    )  # fmt: skip
+    return slot.arm
+
+
+def verify_allocations(seed: bytes) -> VerificationResult:
+    """Regenerate the active list from ``seed`` and check every slot and every allocation made.
+
+    A changed arm, a slot used out of order, or a list that the seed does not produce is reported
+    with the first stratum and sequence where it happens.
+    """
+    active = AllocationList.objects.filter(is_active=True).first()
+    if active is None:
+        raise PreconditionFailed("no randomization list is loaded")
+    slots = list(active.slots.order_by("stratum", "sequence"))
+    stored = RandomizationList(
+        entries=tuple(
+            ListEntry(s.stratum, s.sequence, s.block, s.block_size, s.arm) for s in slots
+        ),
+        method=active.method,
+        seed_fingerprint=active.seed_fingerprint,
+        parameters=active.parameters,
+    )
+    used = sorted(
+        (s for s in slots if s.participant_id is not None),
+        key=lambda s: (s.allocated_at, s.stratum, s.sequence),
+    )
+    records = [AllocationRecord(s.stratum, s.sequence, s.arm) for s in used]
+    return check_allocations(stored, seed, records)

@@ -1,0 +1,111 @@
+"""Derived items (MELD, Child-Pugh, ALBI...) recomputed for a visit whenever an input changes.
+
+Inputs come from the visit's own values in their canonical units; an item the visit's event
+does not collect (sex, on the demographics form at screening) is taken from the participant's
+most recent value. Each result keeps the inputs it used and the formula version.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hepatrial.edc import audit
+from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
+from hepatrial.edc.permissions import Actor
+from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.protocol.model import DerivedItem, Protocol
+from hepatrial.scores import SCORES, ScoreInputError
+
+BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def _input(row: ItemValue | None) -> object:
+    if row is None:
+        return None
+    value = stored_value(row)
+    return BOOLEAN_TEXT.get(value, value) if isinstance(value, str) else value
+
+
+def _compute(derived: DerivedItem, inputs: dict[str, object], units: dict[str, str]):
+    definition = SCORES[derived.score]
+    arguments = {name: value for name, value in inputs.items() if value is not None}
+    for name in list(arguments):
+        if f"{name}_unit" in definition.inputs and name in units:
+            arguments[f"{name}_unit"] = units[name]
+    missing = [name for name in definition.required if name not in arguments]
+    if missing:
+        return None, f"missing {', '.join(missing)}"
+    try:
+        result = definition.function(**arguments)
+    except ScoreInputError as exc:
+        return None, str(exc)
+    return (result.item() if hasattr(result, "item") else result), ""
+
+
+def derive_visit(
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
+) -> dict[str, object]:
+    """Recompute every derived item whose inputs the visit collects; return the new values."""
+    collected = {
+        item.oid for form in protocol.forms if visit.event_oid in form.events for item in form.items
+    }
+    at_visit = {
+        row.item_oid: row
+        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
+    }
+    items = protocol.items()
+    existing = {d.item_oid: d for d in visit.derived.all()}
+    results: dict[str, object] = {}
+    for derived in protocol.derived_items:
+        if not collected & set(derived.inputs.values()):
+            continue
+        inputs, units = {}, {}
+        for name, oid in derived.inputs.items():
+            row = at_visit.get(oid) if oid in collected else latest_value(participant, oid)
+            inputs[name] = _input(row)
+            if items[oid].canonical_unit:
+                units[name] = items[oid].canonical_unit
+        value, why_missing = _compute(derived, inputs, units)
+        number = value if isinstance(value, int | float) else None
+        text = value if isinstance(value, str) else ""
+        version = SCORES[derived.score].formula_version
+        record = {"inputs": inputs, "units": units, "missing": why_missing}
+        old = existing.get(derived.oid)
+        if old is None and value is None:
+            continue
+        if old and (old.number, old.text, old.formula_version) == (number, text, version):
+            results[derived.oid] = value
+            continue
+        row, _ = DerivedValue.objects.update_or_create(
+            visit=visit, item_oid=derived.oid,
+            defaults={"number": number, "text": text, "inputs": _jsonable(record),
+                      "formula_version": version, "computed_at": timezone.now()},
+        )  # fmt: skip
+        audit.record(
+            "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,
+            participant=participant.screening_number, site=participant.site.code,
+            item=derived.oid, old=_shown(old), new=_shown_value(number, text),
+            context={"event": visit.event_oid, "formula": version, **_jsonable(record)},
+        )  # fmt: skip
+        results[derived.oid] = value
+    return results
+
+
+def _shown(row: DerivedValue | None) -> str:
+    return "" if row is None else _shown_value(row.number, row.text)
+
+
+def _shown_value(number: float | None, text: str) -> str:
+    if number is not None:
+        return f"{number:g}"
+    return text
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

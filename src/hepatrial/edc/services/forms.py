@@ -1,0 +1,319 @@
+"""Saving a form: the one write path for item values.
+
+Order of work, all in one transaction: find the participant as the user may see them and check
+the role; replay a submission already applied; refuse a save based on a stale version, saying
+what changed meanwhile; validate every item (type, unit, hard range, plausible range needing
+confirmation, required, cross-item rules); write only what changed, each change audited with
+its reason; set the visit date and record a deviation when it is outside the window; recompute
+the visit's derived scores; commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from hepatrial.edc import audit
+from hepatrial.edc.errors import PreconditionFailed, StaleForm, ValidationFailed
+from hepatrial.edc.models import (
+    AuditEvent,
+    Deviation,
+    FormRecord,
+    ItemValue,
+    Participant,
+    ParticipantStatus,
+    Submission,
+    Visit,
+)
+from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.services.derive import derive_visit
+from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.rules import check_rules
+from hepatrial.edc.services.schedule import (
+    create_visit,
+    intervention_forms,
+    out_of_window,
+    timed_events,
+)
+from hepatrial.protocol.model import EventKind, Form, Protocol
+from hepatrial.protocol.values import CheckedValue, EnteredValue, InvalidValue, check_value
+
+S = ParticipantStatus
+PRE_RANDOMIZATION = {S.SCREENED, S.ELIGIBLE, S.SCREEN_FAILED, S.CONSENTED}
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    form_version: int
+    changed: list[str] = field(default_factory=list)
+    deviations: list[str] = field(default_factory=list)
+    derived: dict[str, object] = field(default_factory=dict)
+    replayed: bool = False
+
+
+def _form(protocol: Protocol, form_oid: str) -> Form:
+    try:
+        return protocol.form(form_oid)
+    except StopIteration:
+        raise ValidationFailed({"form": f"unknown form {form_oid}"}) from None
+
+
+def _visit(
+    actor: Actor, participant: Participant, protocol: Protocol, form: Form, event_oid: str,
+    visit_repeat: int,
+) -> Visit:  # fmt: skip
+    is_intervention = form.oid in intervention_forms(protocol)
+    if not is_intervention and event_oid not in form.events:
+        raise ValidationFailed({"form": f"{form.oid} is not collected at {event_oid}"})
+    visit = Visit.objects.filter(
+        participant=participant, event_oid=event_oid, repeat=visit_repeat
+    ).first()
+    if visit is not None:
+        return visit
+    if is_intervention or event_oid in timed_events(protocol):
+        raise ValidationFailed(
+            {"form": f"{event_oid} is not in the schedule of {participant.screening_number}"}
+        )
+    event = protocol.event(event_oid)
+    if event.kind != EventKind.REPEATING and visit_repeat:
+        raise ValidationFailed({"form": f"{event_oid} does not repeat"})
+    return create_visit(actor, participant, event_oid, repeat=visit_repeat)
+
+
+def _check_status(participant: Participant, protocol: Protocol, event_oid: str) -> None:
+    screening = {e.oid for e in protocol.events if e.kind == EventKind.SCREENING}
+    if event_oid in screening:
+        return
+    if participant.status in PRE_RANDOMIZATION:
+        raise PreconditionFailed(
+            f"{participant.screening_number} is not randomized yet: only screening forms "
+            "can be entered"
+        )
+
+
+def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
+    if repeat is None:
+        if not form.repeating:
+            repeat = 0
+        else:
+            last = visit.forms.filter(form_oid=form.oid).order_by("-repeat").first()
+            repeat = 0 if last is None else last.repeat + 1
+    elif repeat and not form.repeating:
+        raise ValidationFailed({"form": f"{form.oid} does not repeat"})
+    record, _ = FormRecord.objects.get_or_create(
+        visit=visit, form_oid=form.oid, repeat=repeat, defaults={"protocol_hash": ""}
+    )
+    return FormRecord.objects.select_for_update().get(pk=record.pk)
+
+
+def _changes_since(record: FormRecord, version: int) -> list[str]:
+    events = AuditEvent.objects.filter(
+        object_type="itemvalue", context__record=record.pk, context__version__gt=version
+    ).order_by("id")
+    return [
+        f"{e.item} changed from {e.old_value or '(empty)'} to {e.new_value or '(empty)'} by "
+        f"{e.username} at {timezone.localtime(e.at):%Y-%m-%d %H:%M}"
+        for e in events
+    ]
+
+
+def _shown(value: ItemValue | CheckedValue | None) -> str:
+    if value is None:
+        return ""
+    if value.status != "value":
+        return f"({value.status})"
+    unit = value.unit_entered
+    return f"{value.text} {unit}" if unit else value.text
+
+
+def _same(old: ItemValue | None, new: CheckedValue) -> bool:
+    return old is not None and (old.status, old.text, old.unit_entered or None) == (
+        new.status, new.text, new.unit_entered,
+    )  # fmt: skip
+
+
+def _validate(
+    form: Form, values: Mapping[str, EnteredValue], existing: dict[str, ItemValue],
+    confirmed: Collection[str],
+) -> tuple[dict[str, CheckedValue], dict[str, str]]:  # fmt: skip
+    items = {item.oid: item for item in form.items}
+    errors: dict[str, str] = {}
+    checked: dict[str, CheckedValue] = {}
+    for oid in sorted(set(values) - set(items)):
+        errors[oid] = f"{oid} is not an item of {form.oid}"
+    for oid, entered in values.items():
+        if oid not in items:
+            continue
+        try:
+            value = check_value(items[oid], entered)
+        except InvalidValue as exc:
+            errors[oid] = str(exc)
+            continue
+        already_saved = _same(existing.get(oid), value)
+        if value.warnings and oid not in confirmed and not already_saved:
+            errors[oid] = "; ".join(value.warnings)
+        checked[oid] = value
+    for item in form.items:
+        if item.required and item.oid not in checked and item.oid not in existing:
+            errors.setdefault(
+                item.oid, "required: enter a value or mark it not done, not applicable or unknown"
+            )
+    return checked, errors
+
+
+@transaction.atomic
+def save_form(
+    actor: Actor,
+    screening_number: str,
+    event_oid: str,
+    form_oid: str,
+    values: Mapping[str, EnteredValue],
+    *,
+    base_version: int,
+    visit_date: dt.date | None = None,
+    reason: str = "",
+    confirmed: Collection[str] = (),
+    repeat: int | None = 0,
+    visit_repeat: int = 0,
+    submission_id: str | None = None,
+) -> SaveResult:
+    """Save ``values`` for one form at one visit; see the module docstring for the order of work.
+
+    ``base_version`` is the form version the user started from (0 for a new form). Items left
+    out of ``values`` keep what they had. ``confirmed`` lists items whose out-of-usual-range
+    warning the user confirmed. ``repeat=None`` starts a new record of a repeating form.
+    """
+    protocol_version, loaded = active_protocol()
+    protocol = loaded.protocol
+    form = _form(protocol, form_oid)
+    blinded_form = form.oid in intervention_forms(protocol)
+    action = Action.ENTER_INTERVENTION if blinded_form else Action.ENTER_DATA
+    participant = participant_for(actor, screening_number, action, lock=True)
+
+    if submission_id:
+        done = Submission.objects.filter(submission_id=submission_id).first()
+        if done is not None:
+            return SaveResult(form_version=done.version, replayed=True)
+
+    _check_status(participant, protocol, event_oid)
+    visit = _visit(actor, participant, protocol, form, event_oid, visit_repeat)
+    record = _record(visit, form, repeat)
+    if record.version != base_version:
+        changes = _changes_since(record, base_version)
+        raise StaleForm(
+            f"{form.label.en} at {event_oid} was changed by someone else after you opened it "
+            f"(version {base_version} → {record.version}); nothing was saved. Reload to see: "
+            + "; ".join(changes),
+            record.version,
+            changes,
+        )
+
+    existing = {v.item_oid: v for v in record.values.all()}
+    checked, errors = _validate(form, values, existing, set(confirmed))
+    errors |= _visit_date_errors(participant, protocol, visit, visit_date)
+    errors |= check_rules(protocol, participant, form, checked, existing)
+    changed = [oid for oid, value in checked.items() if not _same(existing.get(oid), value)]
+    date_changes = visit_date is not None and visit_date != visit.visit_date
+    if (changed or (date_changes and visit.visit_date)) and record.version and not reason.strip():
+        errors["reason"] = "a reason is required to change data already saved"
+    if errors:
+        raise ValidationFailed(errors)
+    if not changed and not date_changes:
+        return SaveResult(form_version=record.version)
+
+    new_version = record.version + 1
+    where = {"form": form.oid, "event": event_oid, "record": record.pk, "version": new_version}
+    for oid in changed:
+        value, old = checked[oid], existing.get(oid)
+        row, _ = ItemValue.objects.update_or_create(
+            form_record=record, item_oid=oid,
+            defaults={
+                "status": value.status, "text": value.text,
+                "unit_entered": value.unit_entered or "", "number": value.number,
+                "normalized_text": value.normalized_text or "",
+                "canonical_unit": value.canonical_unit or "", "warnings": value.warnings,
+            },
+        )  # fmt: skip
+        audit.record(
+            "change" if old else "create", username=actor.username, object_type="itemvalue",
+            object_id=row.pk, participant=participant.screening_number,
+            site=participant.site.code, item=oid, old=_shown(old), new=_shown(value),
+            reason=reason.strip(), blinded_content=blinded_form,
+            context=where | ({"warnings_confirmed": value.warnings} if value.warnings else {}),
+        )  # fmt: skip
+    record.version = new_version
+    record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
+    record.protocol_hash = protocol_version.content_hash
+    record.save()
+
+    deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form)
+    if blinded_form and participant.status == S.RANDOMIZED:
+        participant.status = S.ON_STUDY
+        participant.save(update_fields=["status"])
+        audit.record(
+            "status", username=actor.username, object_type="participant",
+            object_id=participant.pk, participant=participant.screening_number,
+            site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
+        )  # fmt: skip
+    derived = derive_visit(actor, participant, visit, protocol)
+    if submission_id:
+        Submission.objects.create(
+            submission_id=submission_id, form_record=record, version=new_version
+        )
+    return SaveResult(new_version, changed, deviations, derived)
+
+
+def _visit_date_errors(
+    participant: Participant, protocol: Protocol, visit: Visit, visit_date: dt.date | None
+) -> dict[str, str]:
+    timed = visit.event_oid in timed_events(protocol) or visit.event_oid in {
+        e.oid for e in protocol.events if e.kind == EventKind.UNSCHEDULED
+    }
+    if visit_date is None:
+        if timed and visit.visit_date is None and visit.target_date is not None:
+            return {"visit_date": "the visit date is required"}
+        return {}
+    if visit_date > timezone.localdate():
+        return {"visit_date": f"{visit_date} is in the future"}
+    day0 = participant.randomization_date
+    if day0 and visit.target_date and visit.target_date >= day0 and visit_date < day0:
+        return {"visit_date": f"{visit_date} is before randomization on {day0}"}
+    return {}
+
+
+def _set_visit_date(
+    actor: Actor, participant: Participant, visit: Visit, visit_date: dt.date | None,
+    reason: str, blinded: bool,
+) -> list[str]:  # fmt: skip
+    if visit_date is None or visit_date == visit.visit_date:
+        if visit.status != Visit.Status.DONE and visit.visit_date:
+            visit.status = Visit.Status.DONE
+            visit.save(update_fields=["status"])
+        return []
+    old = visit.visit_date
+    visit.visit_date, visit.status = visit_date, Visit.Status.DONE
+    visit.save(update_fields=["visit_date", "status"])
+    audit.record(
+        "change" if old else "create", username=actor.username, object_type="visit",
+        object_id=visit.pk, participant=participant.screening_number,
+        site=participant.site.code, item="visit_date", old=old, new=visit_date,
+        reason=reason.strip(), blinded_content=blinded, context={"event": visit.event_oid},
+    )  # fmt: skip
+    outside = out_of_window(visit, visit_date)
+    if outside is None:
+        return []
+    deviation = Deviation.objects.create(
+        participant=participant, visit=visit, kind="visit_out_of_window", description=outside,
+        detected_at=timezone.now(),
+    )  # fmt: skip
+    audit.record(
+        "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
+        participant=participant.screening_number, site=participant.site.code,
+        new=outside, blinded_content=blinded,
+    )  # fmt: skip
+    return [outside]

@@ -1,0 +1,25 @@
+"""Finding records the way a user may see them: another site's participant is simply not found."""
+
+from __future__ import annotations
+
+from hepatrial.edc.errors import NotFound
+from hepatrial.edc.models import Participant
+from hepatrial.edc.permissions import Action, Actor
+
+
+def participant_for(actor: Actor, screening_number: str, action: Action, *, lock: bool = False):
+    """The participant, if ``actor`` may do ``action`` at its site; otherwise :class:`NotFound`.
+
+    Refusing with "not found" rather than "not allowed" keeps the existence of other sites'
+    participants private. The permission itself is checked by the caller with ``require``.
+    """
+    query = Participant.objects.select_related("site", "protocol_version")
+    if lock:
+        query = query.select_for_update()
+    participant = query.filter(
+        screening_number=screening_number, site__code__in=list(actor.roles)
+    ).first()
+    if participant is None:
+        raise NotFound(f"participant {screening_number} not found")
+    actor.require(action, participant.site.code)
+    return participant

@@ -1,0 +1,211 @@
+"""Screening, eligibility, consent and the end of participation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from hepatrial.edc import audit
+from hepatrial.edc.errors import NotFound, PreconditionFailed, ValidationFailed
+from hepatrial.edc.models import (
+    Consent,
+    EligibilityAssessment,
+    Participant,
+    ParticipantStatus,
+    Site,
+)
+from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.schedule import create_visit
+
+S = ParticipantStatus
+END_STATUSES = {S.COMPLETED, S.WITHDRAWN, S.DIED, S.TRANSPLANTED, S.LOST}
+
+
+def _audit(actor: Actor, participant: Participant, action: str, **fields) -> None:
+    where = {"object_type": "participant", "object_id": participant.pk}
+    audit.record(
+        action, username=actor.username, participant=participant.screening_number,
+        site=participant.site.code, **(where | fields),
+    )  # fmt: skip
+
+
+def _set_status(actor: Actor, participant: Participant, status: S, reason: str = "") -> None:
+    old = participant.status
+    participant.status = status
+    participant.version += 1
+    participant.save()
+    _audit(actor, participant, "status", item="status", old=old, new=status, reason=reason)
+
+
+@transaction.atomic
+def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
+    """Register a person being screened and give them the next screening number of the site."""
+    if site_code not in actor.roles:
+        raise NotFound(f"site {site_code} not found")
+    actor.require(Action.SCREEN, site_code)
+    if screened_on > timezone.localdate():
+        raise ValidationFailed({"screened_on": f"{screened_on} is in the future"})
+    version, loaded = active_protocol()
+    site = Site.objects.select_for_update().get(code=site_code)
+    sequence = (site.participants.aggregate(m=Max("sequence"))["m"] or 0) + 1
+    participant = Participant.objects.create(
+        site=site,
+        sequence=sequence,
+        screening_number=f"{site.code}-{sequence:04d}",
+        status=S.SCREENED,
+        protocol_version=version,
+        screened_on=screened_on,
+    )
+    _audit(
+        actor,
+        participant,
+        "create",
+        new=participant.screening_number,
+        context={"screened_on": screened_on.isoformat(), "protocol": version.content_hash},
+    )
+    screening = next(e for e in loaded.protocol.events if e.kind == "screening")
+    create_visit(actor, participant, screening.oid, target=screened_on)
+    return participant
+
+
+@transaction.atomic
+def assess_eligibility(
+    actor: Actor, screening_number: str, answers: dict[str, str], reason: str = ""
+) -> Participant:
+    """Record the checklist; the participant becomes eligible or a screen failure.
+
+    Every criterion must be answered yes or no. Answers can be corrected, with a reason, until
+    randomization; screen failures are kept for the CONSORT diagram.
+    """
+    participant = participant_for(actor, screening_number, Action.ASSESS_ELIGIBILITY, lock=True)
+    if participant.status not in (S.SCREENED, S.ELIGIBLE, S.SCREEN_FAILED, S.CONSENTED):
+        raise PreconditionFailed(
+            f"{screening_number} is {participant.get_status_display().lower()}: "
+            "eligibility can no longer change"
+        )
+    criteria = active_protocol()[1].protocol.eligibility
+    errors = {}
+    normalized = {}
+    for criterion in criteria:
+        answer = str(answers.get(criterion.oid, "")).strip().lower()
+        if answer not in ("yes", "no"):
+            errors[criterion.oid] = f"answer yes or no: {criterion.label.en}"
+        normalized[criterion.oid] = answer
+    unknown = sorted(set(answers) - {c.oid for c in criteria})
+    if unknown:
+        errors["form"] = f"unknown criteria {', '.join(unknown)}"
+    existing = EligibilityAssessment.objects.filter(participant=participant).first()
+    if existing and not reason.strip():
+        errors["reason"] = "a reason is required to change a saved eligibility checklist"
+    if errors:
+        raise ValidationFailed(errors)
+    failed = [c.oid for c in criteria if normalized[c.oid] != c.qualifying_answer]
+    eligible = not failed
+    if existing:
+        old, assessment = existing.answers, existing
+        existing.answers, existing.eligible = normalized, eligible
+        existing.assessed_by_id, existing.assessed_at = actor.user_id, timezone.now()
+        existing.save()
+    else:
+        old = None
+        assessment = EligibilityAssessment.objects.create(
+            participant=participant, answers=normalized, eligible=eligible,
+            assessed_by_id=actor.user_id, assessed_at=timezone.now(),
+        )  # fmt: skip
+    for oid, answer in normalized.items():
+        before = (old or {}).get(oid)
+        if before != answer:
+            _audit(
+                actor,
+                participant,
+                "change" if old else "create",
+                item=oid,
+                old=before,
+                new=answer,
+                reason=reason,
+                object_type="eligibilityassessment",
+                object_id=assessment.pk,
+            )
+    participant.failed_criteria = failed
+    new_status = S.ELIGIBLE if eligible else S.SCREEN_FAILED
+    if participant.status == S.CONSENTED and eligible:
+        participant.save()
+    elif participant.status != new_status:
+        _set_status(actor, participant, new_status, reason)
+    else:
+        participant.save()
+    return participant
+
+
+@transaction.atomic
+def record_consent(
+    actor: Actor, screening_number: str, document_version: str, signed_at: dt.datetime
+) -> Consent:
+    participant = participant_for(actor, screening_number, Action.RECORD_CONSENT, lock=True)
+    if participant.status != S.ELIGIBLE:
+        raise PreconditionFailed(
+            f"{screening_number} is {participant.get_status_display().lower()}: consent is "
+            "recorded once eligibility is confirmed"
+        )
+    errors = {}
+    if not document_version.strip():
+        errors["document_version"] = "the consent document version is required"
+    if timezone.is_naive(signed_at):
+        signed_at = timezone.make_aware(signed_at)
+    if signed_at > timezone.now():
+        errors["signed_at"] = f"{signed_at:%Y-%m-%d %H:%M} is in the future"
+    if timezone.localdate(signed_at) < participant.screened_on - dt.timedelta(days=30):
+        errors["signed_at"] = "consent is dated long before screening; check the date"
+    if errors:
+        raise ValidationFailed(errors)
+    consent = Consent.objects.create(
+        participant=participant, document_version=document_version.strip(),
+        signed_at=signed_at, taken_by_id=actor.user_id,
+    )  # fmt: skip
+    _audit(
+        actor,
+        participant,
+        "create",
+        object_type="consent",
+        object_id=consent.pk,
+        item="consent",
+        new=f"{document_version} signed {signed_at.isoformat()}",
+    )
+    _set_status(actor, participant, S.CONSENTED)
+    return consent
+
+
+@transaction.atomic
+def end_participation(
+    actor: Actor, screening_number: str, status: str, ended_on: dt.date, reason: str
+) -> Participant:
+    """End a randomized participant's follow-up: completed, withdrawn, died, transplanted, lost."""
+    participant = participant_for(actor, screening_number, Action.END_PARTICIPATION, lock=True)
+    try:
+        target = S(status)
+    except ValueError:
+        raise ValidationFailed({"status": f"{status!r} is not an end of participation"}) from None
+    if target not in END_STATUSES:
+        raise ValidationFailed({"status": f"{status!r} is not an end of participation"})
+    if participant.status not in (S.RANDOMIZED, S.ON_STUDY):
+        raise PreconditionFailed(
+            f"{screening_number} is {participant.get_status_display().lower()}: only a "
+            "participant on study can end participation"
+        )
+    errors = {}
+    if participant.randomization_date and ended_on < participant.randomization_date:
+        errors["ended_on"] = "the end date cannot be before randomization"
+    if ended_on > timezone.localdate():
+        errors["ended_on"] = f"{ended_on} is in the future"
+    if target != S.COMPLETED and not reason.strip():
+        errors["reason"] = "a reason is required"
+    if errors:
+        raise ValidationFailed(errors)
+    participant.ended_on, participant.end_reason = ended_on, reason.strip()
+    _set_status(actor, participant, target, reason)
+    return participant

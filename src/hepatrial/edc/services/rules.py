@@ -1,0 +1,53 @@
+"""Cross-item rules from the protocol, e.g. a death date not before randomization."""
+
+from __future__ import annotations
+
+import operator
+
+from hepatrial.edc.models import ItemValue, Participant
+from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.protocol.checks import RANDOMIZATION_DATE
+from hepatrial.protocol.model import Comparison, Form, Protocol
+from hepatrial.protocol.values import CheckedValue
+
+OPERATORS = {
+    Comparison.BEFORE: operator.lt,
+    Comparison.NOT_AFTER: operator.le,
+    Comparison.AFTER: operator.gt,
+    Comparison.NOT_BEFORE: operator.ge,
+}
+
+
+def check_rules(
+    protocol: Protocol,
+    participant: Participant,
+    form: Form,
+    checked: dict[str, CheckedValue],
+    existing: dict[str, ItemValue],
+) -> dict[str, str]:
+    """Errors, by item OID, for every rule touching this form that the new values break."""
+    in_form = {item.oid for item in form.items}
+
+    def value_of(oid: str) -> object:
+        if oid == RANDOMIZATION_DATE:
+            return participant.randomization_date
+        if oid in checked:
+            return checked[oid].comparable() if not checked[oid].is_missing else None
+        if oid in existing:
+            return stored_value(existing[oid])
+        if oid in in_form:
+            return None
+        row = latest_value(participant, oid)
+        return stored_value(row) if row else None
+
+    errors = {}
+    for rule in protocol.rules:
+        if rule.item not in in_form and rule.other not in in_form:
+            continue
+        left, right = value_of(rule.item), value_of(rule.other)
+        if left is None or right is None:
+            continue
+        if not OPERATORS[rule.comparison](left, right):
+            where = rule.item if rule.item in in_form else rule.other
+            errors[where] = f"{rule.message.en} ({left} {rule.comparison.value} {right} fails)"
+    return errors

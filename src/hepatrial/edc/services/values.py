@@ -1,0 +1,33 @@
+"""Reading stored item values back as numbers, dates or codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hepatrial.edc.models import ItemValue, Participant
+
+
+def stored_value(row: ItemValue) -> object:
+    """A stored value as rules and scores read it: number, date, or normalized text."""
+    if row.status != "value":
+        return None
+    if row.number is not None:
+        return row.number
+    text = row.normalized_text
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    return text
+
+
+def latest_value(participant: Participant, item_oid: str) -> ItemValue | None:
+    """The participant's most recent stored value of an item, from any visit."""
+    return (
+        ItemValue.objects.filter(
+            form_record__visit__participant=participant, item_oid=item_oid, status="value"
+        )
+        .order_by("-form_record__visit__visit_date", "-form_record__updated_at")
+        .first()
+    )

@@ -1,0 +1,116 @@
+"""A participant from screening to the end of follow-up, through the services only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hepatrial.edc.audit import verify_chain
+from hepatrial.edc.models import DerivedValue, ParticipantStatus, Visit
+from hepatrial.edc.roles import Role
+from hepatrial.edc.services import participants
+from hepatrial.edc.services.allocation import arm_of
+from hepatrial.edc.services.forms import save_form
+from hepatrial.edc.services.schedule import visit_status
+from tests.edc.conftest import CLINICAL_B, LABS_CLASS_B, QUALIFYING
+from tests.edc.conftest import E as Entered
+
+S = ParticipantStatus
+
+
+def test_screening_numbers_count_up_per_site(trial):
+    first, second = trial.screen(), trial.screen()
+    assert (first.screening_number, second.screening_number) == ("SY-0001", "SY-0002")
+    assert first.status == S.SCREENED
+
+
+def test_eligible_participant_consents_and_is_randomized_into_a_stratum(trial):
+    participant, allocated = trial.randomized()
+    assert participant.status == S.RANDOMIZED
+    assert allocated.stratum == "CPCLASS=B"
+    assert (
+        allocated.randomization_number.startswith("R")
+        and "-B-001" in allocated.randomization_number
+    )
+    assert allocated.arm is None, "a coordinator is blinded and must not receive the arm"
+    assert arm_of(trial[Role.CELL_THERAPY], participant) in {"SINGLE", "DOUBLE"}
+
+
+def test_child_pugh_c_goes_to_stratum_c(trial):
+    _, allocated = trial.randomized(clinical={**CLINICAL_B, "I.ASCITES": Entered("moderate_severe"),
+                                              "I.HEGRADE": Entered("3")})  # fmt: skip
+    assert allocated.stratum == "CPCLASS=C"
+
+
+def test_schedule_follows_the_protocol_and_the_arm(trial):
+    participant, _ = trial.randomized(days_ago=30)
+    day0 = participant.randomization_date
+    visits = {v.event_oid: v for v in Visit.objects.filter(participant=participant)}
+    assert visits["W24"].target_date == day0 + dt.timedelta(days=168)
+    assert (visits["W4"].window_start, visits["W4"].window_end) == (
+        day0 + dt.timedelta(days=25), day0 + dt.timedelta(days=31),
+    )  # fmt: skip
+    arm = arm_of(trial[Role.CELL_THERAPY], participant)
+    assert ("INF2" in visits) == (arm == "DOUBLE")
+    assert "INF1" in visits
+    today = trial.days_ago(0)
+    assert visit_status(visits["W1"], today) == "overdue"
+    assert visit_status(visits["W4"], today) == "due"
+    assert visit_status(visits["W24"], today) == "upcoming"
+
+
+def test_derived_scores_follow_their_inputs(trial):
+    participant, _ = trial.randomized(days_ago=10)
+    number = participant.screening_number
+    result = save_form(trial.coordinator, number, "W1", "F.LAB", LABS_CLASS_B, base_version=0,
+                       visit_date=trial.days_ago(3))  # fmt: skip
+    assert result.derived["D.MELD"] == 17
+    save_form(trial.coordinator, number, "W1", "F.CLIN", CLINICAL_B, base_version=0)
+    cp = DerivedValue.objects.get(visit__participant=participant, visit__event_oid="W1",
+                                  item_oid="D.CPCLASS")  # fmt: skip
+    assert (cp.text, cp.formula_version) == ("B", "child-pugh-pugh-1973")
+    assert cp.inputs["inputs"]["bilirubin"] == 49.6
+    changed = save_form(
+        trial.coordinator,
+        number,
+        "W1",
+        "F.LAB",
+        {"I.TBIL": Entered("3.5", "mg/dL")},
+        base_version=1,
+        reason="transcription error",
+    )
+    meld = DerivedValue.objects.get(visit__participant=participant, visit__event_oid="W1",
+                                    item_oid="D.MELD")  # fmt: skip
+    assert changed.derived["D.MELD"] == meld.number == 18
+    assert meld.inputs["units"]["bilirubin"] == "µmol/L"
+
+
+def test_first_infusion_puts_the_participant_on_study(trial):
+    participant, _ = trial.randomized(days_ago=5)
+    infusion = {
+        "I.INFDTC": Entered(f"{trial.days_ago(5)} 09:30"), "I.INFWT": Entered("68", "kg"),
+        "I.INFDOSE": Entered("1.0"), "I.INFLOT": Entered("UC-2024-017"),
+        "I.INFVIAB": Entered("95"), "I.INFREACT": Entered("no"),
+    }  # fmt: skip
+    save_form(trial[Role.CELL_THERAPY], participant.screening_number, "INF1", "F.INF", infusion,
+              base_version=0, visit_date=trial.days_ago(5))  # fmt: skip
+    participant.refresh_from_db()
+    assert participant.status == S.ON_STUDY
+
+
+def test_follow_up_ends_and_the_audit_trail_holds(trial):
+    participant, _ = trial.randomized(days_ago=40)
+    participants.end_participation(trial.coordinator, participant.screening_number, "withdrawn",
+                                   trial.days_ago(1), "moved to another city")  # fmt: skip
+    participant.refresh_from_db()
+    assert (participant.status, participant.end_reason) == (S.WITHDRAWN, "moved to another city")
+    check = verify_chain()
+    assert check.intact and check.checked > 50
+
+
+def test_screen_failures_are_kept_with_the_criteria_that_failed(trial):
+    participant = trial.screen()
+    answers = {**QUALIFYING, "IE.EXC05": "yes", "IE.INC01": "no"}
+    participants.assess_eligibility(trial.coordinator, participant.screening_number, answers)
+    participant.refresh_from_db()
+    assert participant.status == S.SCREEN_FAILED
+    assert participant.failed_criteria == ["IE.INC01", "IE.EXC05"]
