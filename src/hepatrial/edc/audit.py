@@ -5,14 +5,24 @@ deleting or reordering any row breaks the chain from that row on. Appends lock t
 :class:`AuditHead` row, which serializes writers on the chain (on SQLite the IMMEDIATE
 transaction already does); without that lock two concurrent transactions could both chain to
 the same previous hash and fork the trail.
+
+Services run under :func:`audited`: the rows they record are kept aside and appended together
+when the service finishes, just before its transaction commits. The head row is then locked
+once per service call and only for those last moments, instead of from the first change to
+the commit, which is what lets concurrent writers overlap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,8 +47,56 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("pending_audit", default=None)
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Keep the audit rows recorded inside aside and append them together at the end."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+        _append(_pending.get())
+    finally:
+        _pending.reset(token)
+
+
+F = TypeVar("F", bound=Callable)
+
+
+def audited(service: F) -> F:
+    """Run ``service`` in one transaction whose audit rows are appended together at its end."""
+
+    @functools.wraps(service)
+    def run(*args, **kwargs):
+        with transaction.atomic(), batched():
+            return service(*args, **kwargs)
+
+    return run
+
+
+def _append(events: list[AuditEvent]) -> None:
+    if not events:
+        return
+    with transaction.atomic():
+        AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+        previous = head.last_hash
+        for event in events:
+            event.previous_hash = previous
+            event.hash = compute_hash(event)
+            previous = event.hash
+        AuditEvent.objects.bulk_create(events)
+        head.last_hash = previous
+        head.count += len(events)
+        head.save(update_fields=["last_hash", "count"])
 
 
 def record(
@@ -56,31 +114,30 @@ def record(
     context: dict | None = None,
     blinded_content: bool = False,
 ) -> AuditEvent:
-    """Append one audit row; call inside the transaction that makes the change it records."""
-    with transaction.atomic():
-        AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        head = AuditHead.objects.select_for_update().get(pk=1)
-        event = AuditEvent(
-            at=timezone.now(),
-            username=username,
-            action=action,
-            object_type=object_type,
-            object_id=_text(object_id),
-            participant=participant,
-            site=site,
-            item=item,
-            old_value=_text(old),
-            new_value=_text(new),
-            reason=reason,
-            context=context or {},
-            blinded_content=blinded_content,
-            previous_hash=head.last_hash,
-        )
-        event.hash = compute_hash(event)
-        event.save()
-        head.last_hash = event.hash
-        head.count += 1
-        head.save(update_fields=["last_hash", "count"])
+    """Record one audit row in the transaction that makes the change it records.
+
+    Under :func:`audited` the row is appended when the service ends; otherwise at once.
+    """
+    event = AuditEvent(
+        at=timezone.now(),
+        username=username,
+        action=action,
+        object_type=object_type,
+        object_id=_text(object_id),
+        participant=participant,
+        site=site,
+        item=item,
+        old_value=_text(old),
+        new_value=_text(new),
+        reason=reason,
+        context=context or {},
+        blinded_content=blinded_content,
+    )
+    pending = _pending.get()
+    if pending is None:
+        _append([event])
+    else:
+        pending.append(event)
     return event
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from hepatrial.edc import audit
@@ -64,7 +63,7 @@ def design_for(protocol: Protocol, per_stratum: int) -> BlockDesign:
     )
 
 
-@transaction.atomic
+@audit.audited
 def load_list(rlist: RandomizationList, *, operator: str) -> AllocationList:
     """Make ``rlist`` the active list. Run by the system operator, never through the web."""
     if AllocationSlot.objects.filter(participant__isnull=False).exists():
@@ -171,7 +170,7 @@ def randomization_number(slot: AllocationSlot) -> str:
     return f"R{slot.allocation_list_id}-{levels}-{slot.sequence:03d}"
 
 
-@transaction.atomic
+@audit.audited
 def randomize(actor: Actor, screening_number: str, on: dt.date | None = None) -> Allocated:
     """Allocate the participant to an arm; day 0 of their schedule is ``on`` (today)."""
     participant = participant_for(actor, screening_number, Action.RANDOMIZE, lock=True)
@@ -232,7 +231,7 @@ def arm_of(actor: Actor, participant: Participant) -> str | None:
     return slot.arm if slot else None
 
 
-@transaction.atomic
+@audit.audited
 def emergency_unblind(actor: Actor, screening_number: str, reason: str) -> str:
     """Reveal one participant's arm to an authorized investigator, for the participant's safety."""
     participant = participant_for(actor, screening_number, Action.EMERGENCY_UNBLIND, lock=True)

@@ -76,15 +76,20 @@ def derive_visit(
         if old and (old.number, old.text, old.formula_version) == (number, text, version):
             results[derived.oid] = value
             continue
-        row, _ = DerivedValue.objects.update_or_create(
-            visit=visit, item_oid=derived.oid,
-            defaults={"number": number, "text": text, "inputs": _jsonable(record),
-                      "formula_version": version, "computed_at": timezone.now()},
-        )  # fmt: skip
+        was = _shown(old)
+        fields = {"number": number, "text": text, "inputs": _jsonable(record),
+                  "formula_version": version, "computed_at": timezone.now()}  # fmt: skip
+        if old is None:
+            row = DerivedValue.objects.create(visit=visit, item_oid=derived.oid, **fields)
+        else:
+            row = old
+            for name, field_value in fields.items():
+                setattr(row, name, field_value)
+            row.save(update_fields=list(fields))
         audit.record(
             "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,
             participant=participant.screening_number, site=participant.site.code,
-            item=derived.oid, old=_shown(old), new=_shown_value(number, text),
+            item=derived.oid, old=was, new=_shown_value(number, text),
             context={"event": visit.event_oid, "formula": version, **_jsonable(record)},
         )  # fmt: skip
         results[derived.oid] = value

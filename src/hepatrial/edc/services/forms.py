@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
 from hepatrial.edc import audit
@@ -166,7 +165,7 @@ def _validate(
     return checked, errors
 
 
-@transaction.atomic
+@audit.audited
 def save_form(
     actor: Actor,
     screening_number: str,
@@ -226,23 +225,16 @@ def save_form(
     if not changed and not date_changes:
         return SaveResult(form_version=record.version)
 
+    old_shown = {oid: _shown(existing.get(oid)) for oid in changed}
     new_version = record.version + 1
     where = {"form": form.oid, "event": event_oid, "record": record.pk, "version": new_version}
-    for oid in changed:
+    rows = _write_values(record, [checked[oid] for oid in changed], existing)
+    for oid, row in zip(changed, rows, strict=True):
         value, old = checked[oid], existing.get(oid)
-        row, _ = ItemValue.objects.update_or_create(
-            form_record=record, item_oid=oid,
-            defaults={
-                "status": value.status, "text": value.text,
-                "unit_entered": value.unit_entered or "", "number": value.number,
-                "normalized_text": value.normalized_text or "",
-                "canonical_unit": value.canonical_unit or "", "warnings": value.warnings,
-            },
-        )  # fmt: skip
         audit.record(
             "change" if old else "create", username=actor.username, object_type="itemvalue",
             object_id=row.pk, participant=participant.screening_number,
-            site=participant.site.code, item=oid, old=_shown(old), new=_shown(value),
+            site=participant.site.code, item=oid, old=old_shown[oid], new=_shown(value),
             reason=reason.strip(), blinded_content=blinded_form,
             context=where | ({"warnings_confirmed": value.warnings} if value.warnings else {}),
         )  # fmt: skip
@@ -266,6 +258,30 @@ def save_form(
             submission_id=submission_id, form_record=record, version=new_version
         )
     return SaveResult(new_version, changed, deviations, derived)
+
+
+def _write_values(
+    record: FormRecord, values: list[CheckedValue], existing: dict[str, ItemValue]
+) -> list[ItemValue]:
+    """Update the rows that exist, insert the new ones in one statement; rows in input order."""
+    rows, new = [], []
+    for value in values:
+        fields = {
+            "status": value.status, "text": value.text, "unit_entered": value.unit_entered or "",
+            "number": value.number, "normalized_text": value.normalized_text or "",
+            "canonical_unit": value.canonical_unit or "", "warnings": value.warnings,
+        }  # fmt: skip
+        row = existing.get(value.item_oid)
+        if row is None:
+            row = ItemValue(form_record=record, item_oid=value.item_oid, **fields)
+            new.append(row)
+        else:
+            for name, field_value in fields.items():
+                setattr(row, name, field_value)
+            row.save(update_fields=list(fields))
+        rows.append(row)
+    ItemValue.objects.bulk_create(new)
+    return rows
 
 
 def _visit_date_errors(

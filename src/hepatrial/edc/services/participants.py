@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -42,7 +41,7 @@ def _set_status(actor: Actor, participant: Participant, status: S, reason: str =
     _audit(actor, participant, "status", item="status", old=old, new=status, reason=reason)
 
 
-@transaction.atomic
+@audit.audited
 def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
     """Register a person being screened and give them the next screening number of the site."""
     if site_code not in actor.roles:
@@ -73,7 +72,7 @@ def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
     return participant
 
 
-@transaction.atomic
+@audit.audited
 def assess_eligibility(
     actor: Actor, screening_number: str, answers: dict[str, str], reason: str = ""
 ) -> Participant:
@@ -142,7 +141,7 @@ def assess_eligibility(
     return participant
 
 
-@transaction.atomic
+@audit.audited
 def record_consent(
     actor: Actor, screening_number: str, document_version: str, signed_at: dt.datetime
 ) -> Consent:
@@ -180,7 +179,7 @@ def record_consent(
     return consent
 
 
-@transaction.atomic
+@audit.audited
 def end_participation(
     actor: Actor, screening_number: str, status: str, ended_on: dt.date, reason: str
 ) -> Participant:
