@@ -113,6 +113,52 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_allocation_verify(args: argparse.Namespace) -> int:
+    setup_django()
+    from hepatrial.edc.errors import PreconditionFailed
+    from hepatrial.edc.services.allocation import verify_allocations
+    from hepatrial.randomization.drbg import SeedError
+    from hepatrial.randomization.seedfile import read_seed_file
+
+    try:
+        result = verify_allocations(read_seed_file(args.seed_file))
+    except (SeedError, PreconditionFailed) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if result.ok:
+        print(f"allocation list and {result.checked} allocations verified against the seed")
+        return 0
+    print(f"verification failed: {result.first_mismatch}", file=sys.stderr)
+    return 1
+
+
+def cmd_allocation_load(args: argparse.Namespace) -> int:
+    setup_django()
+    from hepatrial.edc.errors import PreconditionFailed
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.allocation import design_for, load_list
+    from hepatrial.randomization.listfile import ListImportError, import_list_csv
+
+    protocol = active_protocol()[1].protocol
+    design = design_for(protocol, per_stratum=1)
+    try:
+        with open(args.list, encoding="utf-8", newline="") as handle:
+            rlist = import_list_csv(handle.read(), design.arms, design.strata(), design.block_sizes)
+        loaded = load_list(rlist, operator=args.operator)
+    except OSError as exc:
+        print(f"{args.list}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ListImportError as exc:
+        for issue in exc.issues:
+            print(f"{args.list}: {issue}", file=sys.stderr)
+        return 1
+    except PreconditionFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"list {loaded.list_hash[:12]} loaded and active: {len(rlist.entries)} slots")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hepatrial", description="Run a randomized clinical trial end to end."
@@ -139,6 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; name the first break")
     verify.set_defaults(func=cmd_audit_verify)
+
+    allocation = sub.add_parser("allocation", help="the randomization list in the database")
+    allocation_sub = allocation.add_subparsers(
+        dest="allocation_command", metavar="ACTION", required=True
+    )
+    verify_db = allocation_sub.add_parser(
+        "verify", help="regenerate the list from the seed; check every slot and allocation"
+    )
+    verify_db.add_argument("--seed-file", required=True)
+    verify_db.set_defaults(func=cmd_allocation_verify)
+    load = allocation_sub.add_parser("load", help="load a list CSV from the trial statistician")
+    load.add_argument("--list", required=True, metavar="CSV")
+    load.add_argument("--operator", required=True, help="who loads it, for the audit trail")
+    load.set_defaults(func=cmd_allocation_load)
 
     protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
     protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)

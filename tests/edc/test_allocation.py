@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from hepatrial.cli import main
 from hepatrial.edc.demo_list import ensure_demo_list
 from hepatrial.edc.models import (
     AllocationList,
@@ -125,3 +126,22 @@ def test_a_new_list_cannot_replace_one_in_use(trial):
     AllocationList.objects.update(is_active=False)
     with pytest.raises(Exception, match="already randomized"):
         ensure_demo_list(active_protocol()[1].protocol)
+
+
+def test_allocation_verify_command_reports_ok_and_tampering(trial, capsys):
+    for number in ready_for_randomization(trial, 3):
+        randomize(trial.coordinator, number)
+    seed_file = str(settings.VAR_DIR / "randomization_seed")
+    assert main(["allocation", "verify", "--seed-file", seed_file]) == 0
+    assert "3 allocations verified" in capsys.readouterr().out
+    AllocationSlot.objects.filter(stratum="CPCLASS=B", sequence=2).update(block_size=99)
+    assert main(["allocation", "verify", "--seed-file", seed_file]) == 1
+    assert "verification failed" in capsys.readouterr().err
+
+
+def test_loading_a_list_with_an_unknown_arm_says_which_row(trial, tmp_path, capsys):
+    AllocationList.objects.update(is_active=False)
+    bad = tmp_path / "list.csv"
+    bad.write_text("stratum,sequence,arm\nCPCLASS=B,1,SINGLE\nCPCLASS=B,2,TRIPLE\n")
+    assert main(["allocation", "load", "--list", str(bad), "--operator", "stat"]) == 1
+    assert "TRIPLE" in capsys.readouterr().err

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from hepatrial.edc.audit import verify_chain
-from hepatrial.edc.models import DerivedValue, ParticipantStatus, Visit
+from hepatrial.edc.models import DerivedValue, Deviation, ParticipantStatus, Visit
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services import participants
 from hepatrial.edc.services.allocation import arm_of
@@ -86,13 +88,8 @@ def test_derived_scores_follow_their_inputs(trial):
 
 def test_first_infusion_puts_the_participant_on_study(trial):
     participant, _ = trial.randomized(days_ago=5)
-    infusion = {
-        "I.INFDTC": Entered(f"{trial.days_ago(5)} 09:30"), "I.INFWT": Entered("68", "kg"),
-        "I.INFDOSE": Entered("1.0"), "I.INFLOT": Entered("UC-2024-017"),
-        "I.INFVIAB": Entered("95"), "I.INFREACT": Entered("no"),
-    }  # fmt: skip
-    save_form(trial[Role.CELL_THERAPY], participant.screening_number, "INF1", "F.INF", infusion,
-              base_version=0, visit_date=trial.days_ago(5))  # fmt: skip
+    save_form(trial[Role.CELL_THERAPY], participant.screening_number, "INF1", "F.INF",
+              infusion_values(trial, 5), base_version=0, visit_date=trial.days_ago(5))  # fmt: skip
     participant.refresh_from_db()
     assert participant.status == S.ON_STUDY
 
@@ -114,3 +111,38 @@ def test_screen_failures_are_kept_with_the_criteria_that_failed(trial):
     participant.refresh_from_db()
     assert participant.status == S.SCREEN_FAILED
     assert participant.failed_criteria == ["IE.INC01", "IE.EXC05"]
+
+
+def infusion_values(trial, day: int, dose: str = "1.0", weight: str = "68") -> dict:
+    return {
+        "I.INFDTC": Entered(f"{trial.days_ago(day)} 09:30"), "I.INFWT": Entered(weight, "kg"),
+        "I.INFDOSE": Entered(dose), "I.INFLOT": Entered("UC-2024-017"),
+        "I.INFVIAB": Entered("95"), "I.INFREACT": Entered("no"),
+    }  # fmt: skip
+
+
+def test_an_infusion_records_its_total_dose_and_a_deviation_when_the_dose_is_off(trial):
+    participant, _ = trial.randomized(days_ago=5)
+    team = trial[Role.CELL_THERAPY]
+    result = save_form(team, participant.screening_number, "INF1", "F.INF",
+                       infusion_values(trial, 5, dose="1.3", weight="70"), base_version=0,
+                       visit_date=trial.days_ago(5))  # fmt: skip
+    total = DerivedValue.objects.get(visit__participant=participant, item_oid="TOTAL_DOSE")
+    assert total.number == pytest.approx(91.0)
+    assert total.inputs == {"dose_per_kg": 1.3, "body_weight": 70.0}
+    assert result.deviations == ["INF1: dose 1.3 10^6 cells/kg given, protocol 1 ± 10%"]
+    assert Deviation.objects.get(participant=participant).kind == "dose"
+
+
+def test_a_second_infusion_outside_its_window_is_a_deviation(trial):
+    team = trial[Role.CELL_THERAPY]
+    while True:
+        participant, _ = trial.randomized(days_ago=40)
+        if arm_of(team, participant) == "DOUBLE":
+            break
+    values = infusion_values(trial, 5)
+    result = save_form(team, participant.screening_number, "INF2", "F.INF", values,
+                       base_version=0, visit_date=trial.days_ago(5))  # fmt: skip
+    assert result.deviations == [
+        f"INF2 done on {trial.days_ago(5)}, 4 day(s) after its window closed"
+    ]

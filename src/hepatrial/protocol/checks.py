@@ -181,11 +181,21 @@ def _forms(p: Protocol) -> Iterator[Problem]:
         for k, oid in enumerate(form.events):
             if oid not in events:
                 yield ("forms", i, "events", k), f"unknown event {oid!r}"
-    forms = {f.oid for f in p.forms}
+    forms = {f.oid: f for f in p.forms}
     for i, arm in enumerate(p.arms):
         for k, intervention in enumerate(arm.interventions):
-            if intervention.form not in forms:
-                yield ("arms", i, "interventions", k, "form"), f"unknown form {intervention.form!r}"
+            path = ("arms", i, "interventions", k)
+            form = forms.get(intervention.form)
+            if form is None:
+                yield (*path, "form"), f"unknown form {intervention.form!r}"
+                continue
+            numeric = {item.oid for item in form.items if item.data_type in NUMERIC}
+            for name in ("dose_item", "weight_item"):
+                oid = getattr(intervention, name)
+                if oid is not None and oid not in numeric:
+                    yield (*path, name), f"{oid!r} is not a number item of {form.oid}"
+            if intervention.dose.per_kg and intervention.weight_item is None:
+                yield (*path, "weight_item"), "a dose per kg needs the body-weight item"
 
 
 def _events(p: Protocol) -> Iterator[Problem]:

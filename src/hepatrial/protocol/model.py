@@ -78,6 +78,8 @@ class Dose(Strict):
     amount: float = Field(gt=0)
     unit: NonEmpty
     per_kg: bool = True
+    tolerance_percent: float = Field(default=10, ge=0, le=100)
+    """A dose further than this from ``amount`` is a protocol deviation."""
 
 
 class Intervention(Strict):
@@ -90,6 +92,10 @@ class Intervention(Strict):
     dose: Dose
     form: Oid
     """The form that records each administration; it is scheduled from the arm, not a visit."""
+    dose_item: Oid
+    """The item of ``form`` holding the dose given, in the dose's unit."""
+    weight_item: Oid | None = None
+    """For a dose per kg: the item of ``form`` holding body weight, to compute the total."""
 
 
 class Arm(Strict):

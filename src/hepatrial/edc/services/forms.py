@@ -31,6 +31,7 @@ from hepatrial.edc.models import (
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.derive import derive_visit
+from hepatrial.edc.services.interventions import after_intervention_saved
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.rules import check_rules
 from hepatrial.edc.services.schedule import (
@@ -253,6 +254,8 @@ def save_form(
             site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
         )  # fmt: skip
     derived = derive_visit(actor, participant, visit, protocol)
+    if blinded_form:
+        deviations += after_intervention_saved(actor, participant, visit, protocol)
     if submission_id:
         Submission.objects.create(
             submission_id=submission_id, form_record=record, version=new_version

@@ -1,0 +1,87 @@
+"""What an infusion record implies: the total dose given, and a deviation when the dose is off.
+
+The total is ``dose per kg × body weight`` (for the shipped protocol: 10^6 cells/kg × kg =
+10^6 cells), stored as the derived item ``TOTAL_DOSE`` of the intervention visit with its inputs.
+A dose further than the protocol's tolerance from the planned amount is a protocol deviation.
+The infusion date is the intervention visit's date, so an infusion outside its window is
+recorded as a visit-window deviation by the form service.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hepatrial.edc import audit
+from hepatrial.edc.models import DerivedValue, Deviation, ItemValue, Participant, Visit
+from hepatrial.edc.permissions import Actor
+from hepatrial.protocol.model import Intervention, Protocol
+
+TOTAL_DOSE = "TOTAL_DOSE"
+TOTAL_DOSE_VERSION = "dose-per-kg-times-weight-v1"
+
+
+def intervention_for(protocol: Protocol, visit: Visit) -> Intervention | None:
+    for arm in protocol.arms:
+        for intervention in arm.interventions:
+            if intervention.code == visit.event_oid:
+                return intervention
+    return None
+
+
+def after_intervention_saved(
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
+) -> list[str]:
+    """Update the total dose and return the deviations found (already recorded and audited)."""
+    intervention = intervention_for(protocol, visit)
+    if intervention is None:
+        return []
+    values = {
+        row.item_oid: row.number
+        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
+    }
+    dose = values.get(intervention.dose_item)
+    if dose is None:
+        return []
+    weight = values.get(intervention.weight_item) if intervention.weight_item else None
+    if intervention.dose.per_kg and weight is not None:
+        _store_total(actor, participant, visit, dose * weight, dose, weight)
+    planned = intervention.dose.amount
+    allowed = planned * intervention.dose.tolerance_percent / 100
+    if abs(dose - planned) <= allowed + 1e-9:
+        return []
+    description = (
+        f"{intervention.code}: dose {dose:g} {intervention.dose.unit} given, protocol "
+        f"{planned:g} ± {intervention.dose.tolerance_percent:g}%"
+    )
+    deviation = Deviation.objects.create(
+        participant=participant, visit=visit, kind="dose", description=description,
+        detected_at=timezone.now(),
+    )  # fmt: skip
+    audit.record(
+        "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
+        participant=participant.screening_number, site=participant.site.code,
+        new=description, blinded_content=True,
+    )  # fmt: skip
+    return [description]
+
+
+def _store_total(actor, participant, visit, total: float, dose: float, weight: float) -> None:
+    inputs = {"dose_per_kg": dose, "body_weight": weight}
+    row = DerivedValue.objects.filter(visit=visit, item_oid=TOTAL_DOSE).first()
+    old = None if row is None else row.number
+    if old is not None and abs(old - total) < 1e-9:
+        return
+    if row is None:
+        row = DerivedValue.objects.create(
+            visit=visit, item_oid=TOTAL_DOSE, number=total, inputs=inputs,
+            formula_version=TOTAL_DOSE_VERSION, computed_at=timezone.now(),
+        )  # fmt: skip
+    else:
+        row.number, row.inputs, row.computed_at = total, inputs, timezone.now()
+        row.save(update_fields=["number", "inputs", "computed_at"])
+    audit.record(
+        "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,
+        participant=participant.screening_number, site=participant.site.code,
+        item=TOTAL_DOSE, old="" if old is None else f"{old:g}", new=f"{total:g}",
+        blinded_content=True, context={"formula": TOTAL_DOSE_VERSION, **inputs},
+    )  # fmt: skip
