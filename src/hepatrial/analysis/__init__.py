@@ -1,0 +1,1 @@
+"""Statistical analysis of hepatrial trials: ADaM datasets in, a JSON-ready results dict out."""

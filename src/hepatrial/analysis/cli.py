@@ -1,0 +1,63 @@
+"""``hepatrial analyze``: analysis datasets folder in, ``results.json`` out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _load_plan(path: str | None) -> Any:
+    from hepatrial.analysis.plan import AnalysisPlan
+
+    if not path:
+        return AnalysisPlan()
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    return AnalysisPlan.from_dict(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read and validate the ADaM CSVs, run the analysis, write ``results.json``."""
+    from hepatrial.analysis.datasets import AdamValidationError, read_adam
+    from hepatrial.analysis.run import run_analysis
+
+    try:
+        plan = _load_plan(args.plan)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"analysis plan {args.plan}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        datasets = read_adam(args.adam)
+    except AdamValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    results = run_analysis(datasets, plan)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "results.json"
+    target.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``analyze`` subcommand to the ``hepatrial`` command's subparsers."""
+    parser = subparsers.add_parser(
+        "analyze", help="run the statistical analysis on a folder of ADaM CSV files"
+    )
+    parser.add_argument(
+        "--adam", required=True, metavar="DIR", help="folder with adsl/adlb/adtte/adae.csv"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for results.json")
+    parser.add_argument(
+        "--plan", metavar="FILE", help="analysis plan settings, JSON or YAML (default: NCT06242405)"
+    )
+    parser.set_defaults(func=run)

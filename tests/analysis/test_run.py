@@ -1,0 +1,166 @@
+"""run_analysis on synthetic NCT06242405 data, the plan, the CLI and hand-checked formulas."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import pytest
+
+from hepatrial.analysis import binary, cli
+from hepatrial.analysis.datasets import write_adam
+from hepatrial.analysis.plan import AnalysisPlan
+from hepatrial.analysis.run import run_analysis
+
+
+@pytest.fixture(scope="module")
+def results(trial92) -> dict:
+    return run_analysis(trial92)
+
+
+def test_results_are_plain_json_without_nan(results):
+    text = json.dumps(results, allow_nan=False)
+    assert json.loads(text) == results
+
+
+def test_results_cover_every_registered_outcome(results):
+    assert set(results) == {
+        "meta", "populations", "primary", "change_from_baseline", "survival",
+        "competing_risks", "safety",
+    }  # fmt: skip
+    assert set(results["change_from_baseline"]) == set(AnalysisPlan().change_params)
+    assert {"DECOMP", "GIBLEED", "ASCITES", "HE", "LTX"} <= set(results["competing_risks"])
+    assert {"DEATH", "TFS"} <= set(results["survival"])
+    assert results["change_from_baseline"]["ALT"]["scale"] == "log"
+    assert results["change_from_baseline"]["ALB"]["scale"] == "linear"
+
+
+def test_primary_counts_death_and_transplant_as_not_class_a(trial92, results):
+    adsl = trial92.adsl
+    lb = trial92.adlb
+    w24 = lb[(lb["PARAMCD"] == "CPCLASS") & (lb["AVISITN"] == 168)].set_index("USUBJID")["AVALC"]
+    ice = ((adsl["DTHDT"] - adsl["RANDDT"]).dt.days <= 168) | (
+        (adsl["LTXDT"] - adsl["RANDDT"]).dt.days <= 168
+    )
+    resp = adsl["USUBJID"].map(w24).eq("A") & ~ice
+    for arm in ("SINGLE", "DOUBLE"):
+        sel = adsl["ARMCD"] == arm
+        got = results["primary"]["by_arm"][arm]
+        assert got["responders"] == int(resp[sel].sum())
+        assert got["n"] == int(sel.sum())
+    assert results["primary"]["missing_data"] == "non_responder"
+    assert set(results["primary"]["sensitivity"]) == {
+        "complete_case", "multiple_imputation", "per_protocol",
+    }  # fmt: skip
+
+
+def test_multiple_imputation_is_reproducible_with_its_seed(trial92):
+    first = run_analysis(trial92)["primary"]["sensitivity"]["multiple_imputation"]
+    second = run_analysis(trial92)["primary"]["sensitivity"]["multiple_imputation"]
+    assert first == second
+    other = run_analysis(trial92, AnalysisPlan(seed=1))["primary"]["sensitivity"]
+    assert other["multiple_imputation"] != first
+
+
+def test_rubin_rules_by_hand():
+    est, var = [0.1, 0.2, 0.3], [0.01, 0.02, 0.03]
+    res = binary.rubin_combine(est, var)
+    w, b = 0.02, 0.01
+    t = w + (1 + 1 / 3) * b
+    assert res["estimate"] == pytest.approx(0.2)
+    assert res["se"] == pytest.approx(math.sqrt(t))
+    assert res["df"] == pytest.approx(2 * (1 + w / ((1 + 1 / 3) * b)) ** 2)
+
+
+def test_newcombe_matches_the_published_worked_example():
+    # Newcombe (1998) Table II, example (a): 56/70 vs 48/80, method 10: 0.0524 to 0.3339
+    res = binary.newcombe_difference(56, 70, 48, 80)
+    assert res["ci_lower"] == pytest.approx(0.0524, abs=5e-5)
+    assert res["ci_upper"] == pytest.approx(0.3339, abs=5e-5)
+
+
+def test_plan_from_dict_rejects_unknown_keys_and_keeps_defaults():
+    plan = AnalysisPlan.from_dict({"km_timepoints": [30, 60], "missing_data": "complete_case"})
+    assert plan.km_timepoints == (30, 60)
+    assert plan.arms == ("SINGLE", "DOUBLE")
+    with pytest.raises(ValueError, match="unknown analysis plan keys"):
+        AnalysisPlan.from_dict({"alpha": 0.05})
+    with pytest.raises(ValueError):
+        AnalysisPlan(missing_data="last_observation")
+
+
+def test_complete_case_primary_uses_only_observed_participants(trial92):
+    res = run_analysis(trial92, AnalysisPlan(missing_data="complete_case"))["primary"]
+    missing = sum(c["missing"] for c in res["counts"].values())
+    assert missing > 0
+    assert sum(a["n"] for a in res["by_arm"].values()) == 92 - missing
+    assert "non_responder" in res["sensitivity"]
+
+
+def test_safety_counts_participants_once_and_every_event(trial92, results):
+    ae = trial92.adae.merge(trial92.adsl[["USUBJID", "ACTARMCD", "SAFFL"]], on="USUBJID")
+    ae = ae[(ae["SAFFL"] == "Y") & (ae["TRTEMFL"] == "Y")]
+    for arm in ("SINGLE", "DOUBLE"):
+        sub = ae[ae["ACTARMCD"] == arm]
+        got = results["safety"]["overview"]["any"][arm]
+        assert got["events"] == len(sub)
+        assert got["participants"] == sub["USUBJID"].nunique()
+    worst = results["safety"]["by_worst_grade"]
+    total = sum(worst[g]["SINGLE"]["participants"] for g in worst)
+    assert total == results["safety"]["overview"]["any"]["SINGLE"]["participants"]
+
+
+def test_cli_writes_results_json(trial92, tmp_path):
+    write_adam(trial92, tmp_path / "adam")
+    (tmp_path / "plan.yaml").write_text("km_timepoints: [28, 168]\n")
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["analyze", "--adam", str(tmp_path / "adam"), "--out", str(tmp_path / "out"),
+         "--plan", str(tmp_path / "plan.yaml")]
+    )  # fmt: skip
+    assert args.func(args) == 0
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["meta"]["plan"]["km_timepoints"] == [28, 168]
+    times = [tp["time"] for tp in data["survival"]["DEATH"]["by_arm"]["SINGLE"]["timepoints"]]
+    assert times == [28, 168]
+
+
+def test_cli_reports_invalid_datasets_with_exit_code_1(tmp_path, capsys):
+    args = argparse.Namespace(adam=str(tmp_path), out=str(tmp_path / "out"), plan=None)
+    assert cli.run(args) == 1
+    assert "adsl.csv" in capsys.readouterr().err
+
+
+def test_large_trial_runs(tmp_path):
+    from hepatrial.analysis.synthetic import synthetic_adam
+
+    res = run_analysis(synthetic_adam(2000, seed=3))
+    assert (
+        res["populations"]["randomized"]["SINGLE"] + res["populations"]["randomized"]["DOUBLE"]
+        == 2000
+    )
+    assert np.isfinite(res["competing_risks"]["DECOMP"]["gray_test"]["statistic"])
+
+
+def test_multiple_imputation_as_primary_reports_arms_and_difference(trial92):
+    res = run_analysis(trial92, AnalysisPlan(missing_data="multiple_imputation"))["primary"]
+    assert res["missing_data"] == "multiple_imputation"
+    single, double = res["by_arm"]["SINGLE"], res["by_arm"]["DOUBLE"]
+    assert single["ci_lower"] <= single["proportion"] <= single["ci_upper"]
+    rd = res["risk_difference"]
+    assert rd["estimate"] == pytest.approx(double["proportion"] - single["proportion"])
+    assert rd["n_missing"] == sum(c["missing"] for c in res["counts"].values())
+
+
+def test_analysis_package_does_not_import_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hepatrial.analysis.run, hepatrial.analysis.cli, hepatrial.analysis.datasets;"
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
