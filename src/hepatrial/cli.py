@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 from hepatrial import __version__
 
-PLUGGED_COMMANDS = ["hepatrial.scores.cli", "hepatrial.randomization.cli"]
+PLUGGED_COMMANDS = [
+    "hepatrial.scores.cli",
+    "hepatrial.randomization.cli",
+    "hepatrial.analysis.cli",
+    "hepatrial.simulate.cli",
+]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 
 
@@ -159,6 +164,34 @@ def cmd_allocation_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_adam(args: argparse.Namespace) -> int:
+    setup_django()
+    from hepatrial.analysis.datasets import write_adam
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.export import build_datasets
+    from hepatrial.edc.models import User
+    from hepatrial.edc.permissions import actor_for
+
+    user = User.objects.filter(username=args.as_user, is_active=True).first()
+    if user is None:
+        print(f"no active user {args.as_user!r}", file=sys.stderr)
+        return 2
+    try:
+        export = build_datasets(actor_for(user), blinded=not args.unblinded)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    write_adam(export.datasets, args.out)
+    counts = {
+        name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
+    }
+    summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
+    print(
+        f"{'blinded ' if export.blinded else ''}analysis datasets written to {args.out}: {summary}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hepatrial", description="Run a randomized clinical trial end to end."
@@ -199,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--list", required=True, metavar="CSV")
     load.add_argument("--operator", required=True, help="who loads it, for the audit trail")
     load.set_defaults(func=cmd_allocation_load)
+
+    export = sub.add_parser("export", help="export data from the database")
+    export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    adam = export_sub.add_parser("adam", help="analysis datasets (ADSL, ADLB, ADTTE, ADAE) as CSV")
+    adam.add_argument("--out", required=True, metavar="DIR")
+    adam.add_argument(
+        "--as",
+        dest="as_user",
+        required=True,
+        metavar="USERNAME",
+        help="the user exporting: their role and sites decide what is exported",
+    )
+    adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    adam.set_defaults(func=cmd_export_adam)
 
     protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
     protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)

@@ -1,0 +1,110 @@
+"""Analysis datasets exported from captured data: valid, analysable, and blinded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hepatrial.analysis.datasets import read_adam
+from hepatrial.analysis.run import run_analysis
+from hepatrial.cli import main
+from hepatrial.edc.errors import NotAllowed
+from hepatrial.edc.export import build_datasets
+from hepatrial.edc.models import AuditEvent, Visit
+from hepatrial.edc.roles import Role
+from hepatrial.edc.services import participants
+from hepatrial.edc.services.forms import save_form
+from tests.edc.conftest import CLINICAL_B, CLINICAL_C, LABS_CLASS_B
+from tests.edc.conftest import E as Entered
+
+ARM_WORDS = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
+
+
+BETTER_LABS = {**LABS_CLASS_B, "I.TBIL": Entered("20", "µmol/L"), "I.ALB": Entered("38", "g/L"),
+               "I.INR": Entered("1.2")}  # fmt: skip
+IMPROVED = {"I.ASCITES": Entered("none"), "I.HEGRADE": Entered("0"), "I.DIALYSIS": Entered("no")}
+
+
+def visit(trial, number, event, labs, clinical, role=Role.COORDINATOR):
+    on = Visit.objects.get(participant__screening_number=number, event_oid=event).target_date
+    save_form(trial[role], number, event, "F.LAB", labs, base_version=0, visit_date=on)
+    save_form(trial[role], number, event, "F.CLIN", clinical, base_version=0)
+
+
+@pytest.fixture
+def followed(trial):
+    """Six participants followed to week 24: some improve to class A, one dies, AEs recorded."""
+    numbers = []
+    for n in range(6):
+        clinical = CLINICAL_C if n % 3 == 2 else CLINICAL_B
+        participant, _ = trial.randomized(days_ago=200, clinical=clinical)
+        number = participant.screening_number
+        numbers.append(number)
+        visit(trial, number, "BL", LABS_CLASS_B, clinical)
+        visit(trial, number, "W1", LABS_CLASS_B, clinical)
+        infusion_on = Visit.objects.get(participant=participant, event_oid="INF1").target_date
+        save_form(trial[Role.CELL_THERAPY], number, "INF1", "F.INF", {
+            "I.INFDTC": Entered(f"{infusion_on} 09:00"), "I.INFWT": Entered("65", "kg"),
+            "I.INFDOSE": Entered("1.0"), "I.INFLOT": Entered("L1"), "I.INFVIAB": Entered("93"),
+            "I.INFREACT": Entered("yes" if n == 1 else "no"),
+            "I.INFREACTD": Entered("fever and chills") if n == 1 else Entered(status="unknown"),
+        }, base_version=0, visit_date=infusion_on)  # fmt: skip
+        if n == 5:
+            day0 = participant.randomization_date
+            died = (day0 + dt.timedelta(days=60)).isoformat()
+            save_form(trial.coordinator, number, "EOS", "F.DEATH",
+                      {"I.DTHDT": Entered(died), "I.DTHCAUS": Entered("liver failure")},
+                      base_version=0)  # fmt: skip
+            participants.end_participation(
+                trial.coordinator, number, "died", trial.days_ago(100), "liver failure"
+            )
+            continue
+        visit(trial, number, "W24", BETTER_LABS if n < 3 else LABS_CLASS_B,
+              IMPROVED if n < 3 else clinical)  # fmt: skip
+    save_form(trial.coordinator, numbers[0], "LOG", "F.AE", {
+        "I.AETERM": Entered("Fever"), "I.AESTDT": Entered(str(trial.days_ago(150))),
+        "I.AEGRADE": Entered("2"), "I.AESER": Entered("no"), "I.AEREL": Entered("possible"),
+    }, base_version=0, repeat=None)  # fmt: skip
+    save_form(trial.coordinator, numbers[2], "LOG", "F.DECOMP", {
+        "I.DCTYPE": Entered("ascites"), "I.DCSTDT": Entered(str(trial.days_ago(120))),
+        "I.DCSEV": Entered("moderate"), "I.DCHOSP": Entered("yes"),
+    }, base_version=0, repeat=None)  # fmt: skip
+    return numbers
+
+
+def test_export_is_valid_and_analysable(trial, followed):
+    export = build_datasets(trial[Role.STATISTICIAN])
+    data = export.datasets
+    assert len(data.adsl) == 6
+    assert set(data.adlb["PARAMCD"]) >= {"ALT", "BILI", "MELD", "CPCLASS", "CPSCORE"}
+    week24 = data.adlb[(data.adlb["AVISIT"] == "Week 24") & (data.adlb["ANL01FL"] == "Y")]
+    assert set(week24["PARAMCD"]) >= {"ALT", "CPCLASS"}
+    death = data.adtte[(data.adtte["PARAMCD"] == "DEATH") & (data.adtte["CNSR"] == 0)]
+    assert len(death) == 1
+    results = run_analysis(data, export.plan)
+    assert sum(arm["n"] for arm in results["primary"]["by_arm"].values()) == 6
+    assert sum(arm["responders"] for arm in results["primary"]["by_arm"].values()) == 3
+    assert results["survival"]
+
+
+def test_blinded_export_carries_no_arm(trial, followed, tmp_path):
+    export = build_datasets(trial[Role.STATISTICIAN])
+    assert export.blinded
+    assert set(export.datasets.adsl["ARMCD"]) == {"X", "Y"}
+    assert export.datasets.adsl["NINF"].isna().all()
+    assert export.datasets.adsl["TRTEDT"].isna().all()
+    assert main(["export", "adam", "--out", str(tmp_path), "--as", "statistician"]) == 0
+    for path in tmp_path.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        assert not [w for w in ARM_WORDS if w in text], f"{path.name} reveals an arm"
+    assert read_adam(tmp_path).adsl.shape[0] == 6
+    assert AuditEvent.objects.filter(action="export").count() == 2
+
+
+def test_roles_without_export_are_refused(trial, followed):
+    for role in (Role.COORDINATOR, Role.OUTCOME_ASSESSOR, Role.CELL_THERAPY, Role.DSMB):
+        with pytest.raises(NotAllowed):
+            build_datasets(trial[role])
+    with pytest.raises(NotAllowed, match="locked database"):
+        build_datasets(trial[Role.STATISTICIAN], blinded=False)
