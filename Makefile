@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up, load the shipped protocol and demo accounts, serve on http://127.0.0.1:8000
+## Set up, load the protocol, demo accounts and a simulated trial; serve on http://127.0.0.1:8000
 demo: install
 	$(BIN)/hepatrial init --demo-accounts
+	$(BIN)/hepatrial demo --participants $(DEMO_PARTICIPANTS) --seed $(DEMO_SEED)
 	$(BIN)/hepatrial serve
 
 ## The whole test suite: lint, SQLite, then PostgreSQL (HEPATRIAL_STRICT=1 forbids skips)

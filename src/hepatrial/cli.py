@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hepatrial import __version__
 
@@ -182,6 +184,8 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     write_adam(export.datasets, args.out)
+    plan_file = Path(args.out) / "plan.json"
+    plan_file.write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", encoding="utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
     }
@@ -189,6 +193,28 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     print(
         f"{'blinded ' if export.blinded else ''}analysis datasets written to {args.out}: {summary}"
     )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    setup_django()
+    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.models import Participant
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.simulate import simulate_trial
+
+    if Participant.objects.exists():
+        print(f"demo trial already filled: {Participant.objects.count()} participants screened")
+        return 0
+    protocol = active_protocol()[1].protocol
+    print(f"simulating {args.participants} randomized participants (seed {args.seed}) ...")
+    records = simulate_trial(protocol, n_participants=args.participants, seed=args.seed)
+    try:
+        DemoLoader(records).run()
+    except ServiceError as exc:
+        print(f"demo data refused: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -207,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="create one demo account per role and print them",
     )
     init.set_defaults(func=cmd_init)
+
+    demo = sub.add_parser("demo", help="fill an empty trial with simulated participants")
+    demo.add_argument("--participants", type=int, default=92, help="randomized participants")
+    demo.add_argument("--seed", type=int, default=20240301)
+    demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve the web application")
     serve.add_argument("--host", default="127.0.0.1")

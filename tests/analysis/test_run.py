@@ -164,3 +164,14 @@ def test_analysis_package_does_not_import_django():
         "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_datasets_whose_arms_are_not_the_plans_are_refused(tmp_path):
+    from hepatrial.analysis.plan import AnalysisPlan
+    from hepatrial.analysis.run import PlanMismatch, run_analysis
+    from hepatrial.analysis.synthetic import synthetic_adam
+
+    datasets = synthetic_adam(40, seed=3)
+    datasets.adsl["ARMCD"] = datasets.adsl["ARMCD"].map({"SINGLE": "X", "DOUBLE": "Y"})
+    with pytest.raises(PlanMismatch, match="ADSL ARMCD has arms X, Y but the analysis plan"):
+        run_analysis(datasets, AnalysisPlan())

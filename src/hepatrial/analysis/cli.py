@@ -27,19 +27,25 @@ def _load_plan(path: str | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Read and validate the ADaM CSVs, run the analysis, write ``results.json``."""
     from hepatrial.analysis.datasets import AdamValidationError, read_adam
-    from hepatrial.analysis.run import run_analysis
+    from hepatrial.analysis.run import PlanMismatch, run_analysis
 
+    beside = Path(args.adam) / "plan.json"
+    plan_file = args.plan or (str(beside) if beside.exists() else None)
     try:
-        plan = _load_plan(args.plan)
+        plan = _load_plan(plan_file)
     except (OSError, ValueError, TypeError) as exc:
-        print(f"analysis plan {args.plan}: {exc}", file=sys.stderr)
+        print(f"analysis plan {plan_file}: {exc}", file=sys.stderr)
         return 2
     try:
         datasets = read_adam(args.adam)
     except AdamValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
-    results = run_analysis(datasets, plan)
+    try:
+        results = run_analysis(datasets, plan)
+    except PlanMismatch as exc:
+        print(exc, file=sys.stderr)
+        return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "results.json"
@@ -58,6 +64,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for results.json")
     parser.add_argument(
-        "--plan", metavar="FILE", help="analysis plan settings, JSON or YAML (default: NCT06242405)"
+        "--plan",
+        metavar="FILE",
+        help="analysis plan settings, JSON or YAML (default: plan.json beside the datasets, "
+        "else NCT06242405's)",
     )
     parser.set_defaults(func=run)

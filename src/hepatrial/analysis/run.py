@@ -362,6 +362,10 @@ def population_counts(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
     return out
 
 
+class PlanMismatch(ValueError):
+    """Datasets whose arms are not the plan's: analysing them would silently count nobody."""
+
+
 def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> dict[str, Any]:
     """Every analysis of the plan on validated datasets; a JSON-ready dict.
 
@@ -369,6 +373,13 @@ def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> di
     ``survival``, ``competing_risks``, ``safety``.
     """
     plan = plan or AnalysisPlan()
+    found = sorted(set(datasets.adsl["ARMCD"].dropna()))
+    if found and not set(found) <= set(plan.arms):
+        raise PlanMismatch(
+            f"ADSL ARMCD has arms {', '.join(found)} but the analysis plan compares "
+            f"{' and '.join(plan.arms)}: give the plan that goes with these datasets "
+            "(an export writes it as plan.json beside them)"
+        )
     if plan.missing_data not in MISSING_STRATEGIES:
         raise ValueError(plan.missing_data)
     result = {
