@@ -1,5 +1,7 @@
 """A coordinator signs in with a real browser and sees the trial overview."""
 
+import re
+
 import pytest
 
 from hepatrial.edc.demo_accounts import ensure_demo_accounts
@@ -46,3 +48,26 @@ def test_switching_to_chinese(live_server, page, accounts):
     page.click("button[value=zh-hans]")
     page.wait_for_selector("text=第24周")
     assert "终末期肝病" in page.inner_text("[data-testid=trial-title]")
+
+
+def test_a_coordinator_walks_from_the_overview_to_a_participants_visits(
+    live_server, page, accounts
+):
+    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.simulate import simulate_trial
+
+    protocol = active_protocol()[1].protocol
+    DemoLoader(simulate_trial(protocol, n_participants=4, seed=3), progress=lambda m: None).run()
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", accounts["coordinator"])
+    page.click("[data-testid=sign-in]")
+    page.click("[data-testid=participants-link]")
+    randomized = page.locator("[data-testid=participants] tbody tr", has_text=re.compile(r"R\d+-"))
+    randomized.first.locator("a").first.click()
+    page.wait_for_selector("[data-testid=visits]")
+    visits = page.inner_text("[data-testid=visits]")
+    assert "Week 24" in visits and "Screening" in visits
+    assert "infusion 2" not in visits.lower()
+    assert page.locator("[data-testid=arm]").count() == 0

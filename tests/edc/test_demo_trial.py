@@ -69,3 +69,10 @@ def test_the_last_partial_block_is_completed_to_balance():
         "B",
     ]
     assert _complete_blocks(["A", "B"], {"A": 1, "B": 1}) == ["A", "B"]
+
+
+def test_a_stratum_nobody_was_randomized_into_still_gets_a_balanced_block(trial):
+    protocol = active_protocol()[1].protocol
+    DemoLoader(simulate_trial(protocol, n_participants=2, seed=1), progress=lambda m: None).run()
+    strata = set(AllocationSlot.objects.values_list("stratum", flat=True))
+    assert strata == {"CPCLASS=B", "CPCLASS=C"}

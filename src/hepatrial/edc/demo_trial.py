@@ -104,8 +104,10 @@ class DemoLoader:
             arms_by_stratum[_stratum(participant, protocol)].append(record.arm)
         lines = ["stratum,sequence,arm"]
         ratios = {a.code: a.ratio for a in design.arms}
-        for stratum, arms in sorted(arms_by_stratum.items()):
-            arms = _complete_blocks(arms, ratios)
+        smallest = min(design.block_sizes) // design.ratio_total
+        one_block = [code for code, ratio in ratios.items() for _ in range(ratio * smallest)]
+        for stratum in design.strata():
+            arms = _complete_blocks(arms_by_stratum.get(stratum, []), ratios) or one_block
             lines += [f"{stratum},{i},{arm}" for i, arm in enumerate(arms, start=1)]
         rlist = import_list_csv("\n".join(lines) + "\n", design.arms, design.strata(),
                                 design.block_sizes)  # fmt: skip

@@ -7,6 +7,8 @@ from hepatrial.web import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("participants/", views.participants, name="participants"),
+    path("participants/<str:screening_number>/", views.participant, name="participant"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -1,9 +1,13 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from hepatrial.edc.errors import NotAllowed, NotFound
+from hepatrial.edc.permissions import Action, actor_for
 from hepatrial.edc.protocols import NoActiveProtocol, active_protocol
+from hepatrial.edc.services.enrolment import allocation_balance, enrolment_summary
+from hepatrial.edc.services.views import list_participants, participant_detail
 from hepatrial.protocol.summary import day_range, window_text
 from hepatrial.web.labels import localized
 
@@ -57,7 +61,38 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
         "memberships": request.user.memberships.select_related("site"),
     }
+    actor = actor_for(request.user)
+    try:
+        context["enrolment"] = enrolment_summary(actor)
+    except NotAllowed:
+        context["enrolment"] = None
+    try:
+        context["balance"] = allocation_balance(actor)
+    except NotAllowed:
+        context["balance"] = None
+    context["can_list"] = bool(actor.sites_for(Action.VIEW_PARTICIPANTS))
     return render(request, "web/overview.html", context)
+
+
+def participants(request: HttpRequest) -> HttpResponse:
+    actor = actor_for(request.user)
+    if not actor.sites_for(Action.VIEW_PARTICIPANTS):
+        return render(request, "web/forbidden.html", {"message": "Your role has no access to "
+                      "individual participants."}, status=403)  # fmt: skip
+    rows = list_participants(actor)
+    show_arm = any(r.arm for r in rows)
+    return render(request, "web/participants.html", {"rows": rows, "show_arm": show_arm})
+
+
+def participant(request: HttpRequest, screening_number: str) -> HttpResponse:
+    actor = actor_for(request.user)
+    try:
+        view = participant_detail(actor, screening_number)
+    except NotFound:
+        raise Http404(f"participant {screening_number} not found") from None
+    except NotAllowed as exc:
+        return render(request, "web/forbidden.html", {"message": str(exc)}, status=403)
+    return render(request, "web/participant.html", {"p": view})
 
 
 @login_not_required
