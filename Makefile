@@ -43,5 +43,9 @@ format: install
 system-deps:
 	bash scripts/install-system-deps
 
+## Screenshots of a running `make demo` for the README (docs/screenshots/)
+screenshots: install
+	$(BIN)/python scripts/take-screenshots.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

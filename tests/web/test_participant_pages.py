@@ -51,6 +51,16 @@ def test_the_cell_therapy_team_sees_arms_and_infusion_visits(demo):
     assert 'data-testid="balance"' in overview
 
 
+def test_screen_failures_have_no_next_visit(demo):
+    from hepatrial.edc.models import User
+    from hepatrial.edc.permissions import actor_for
+    from hepatrial.edc.services.views import list_participants
+
+    rows = list_participants(actor_for(User.objects.get(username="coordinator")))
+    failures = [r for r in rows if r.status == "Screen failed"]
+    assert failures and all(r.next_visit == "" for r in failures)
+
+
 def test_the_overview_shows_enrolment(demo):
     page = client_for("statistician").get(reverse("overview")).content.decode()
     assert 'data-testid="enrolment"' in page and "randomized of 92" in page

@@ -20,7 +20,6 @@ from hepatrial.edc import audit
 from hepatrial.edc.errors import PreconditionFailed, StaleForm, ValidationFailed
 from hepatrial.edc.models import (
     AuditEvent,
-    Deviation,
     FormRecord,
     ItemValue,
     Participant,
@@ -38,6 +37,7 @@ from hepatrial.edc.services.schedule import (
     create_visit,
     intervention_forms,
     out_of_window,
+    record_deviation,
     timed_events,
 )
 from hepatrial.protocol.model import EventKind, Form, Protocol
@@ -326,13 +326,5 @@ def _set_visit_date(
     outside = out_of_window(visit, visit_date)
     if outside is None:
         return []
-    deviation = Deviation.objects.create(
-        participant=participant, visit=visit, kind="visit_out_of_window", description=outside,
-        detected_at=timezone.now(),
-    )  # fmt: skip
-    audit.record(
-        "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
-        participant=participant.screening_number, site=participant.site.code,
-        new=outside, blinded_content=blinded,
-    )  # fmt: skip
-    return [outside]
+    return [record_deviation(actor, participant, visit, "visit_out_of_window", outside,
+                             blinded=blinded)]  # fmt: skip

@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from hepatrial.edc import audit
-from hepatrial.edc.models import DerivedValue, Deviation, ItemValue, Participant, Visit
+from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
+from hepatrial.edc.services.schedule import record_deviation
 from hepatrial.protocol.model import Intervention, Protocol
 
 TOTAL_DOSE = "TOTAL_DOSE"
@@ -53,16 +54,7 @@ def after_intervention_saved(
         f"{intervention.code}: dose {dose:g} {intervention.dose.unit} given, protocol "
         f"{planned:g} ± {intervention.dose.tolerance_percent:g}%"
     )
-    deviation = Deviation.objects.create(
-        participant=participant, visit=visit, kind="dose", description=description,
-        detected_at=timezone.now(),
-    )  # fmt: skip
-    audit.record(
-        "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
-        participant=participant.screening_number, site=participant.site.code,
-        new=description, blinded_content=True,
-    )  # fmt: skip
-    return [description]
+    return [record_deviation(actor, participant, visit, "dose", description, blinded=True)]
 
 
 def _store_total(actor, participant, visit, total: float, dose: float, weight: float) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from hepatrial.edc import audit
-from hepatrial.edc.models import Participant, Visit
+from hepatrial.edc.models import Deviation, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.protocol.model import EventKind, Protocol
 
@@ -29,6 +29,23 @@ def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repe
         context={"window": [str(visit.window_start), str(visit.window_end)]} if target else {},
     )  # fmt: skip
     return visit
+
+
+def record_deviation(
+    actor: Actor, participant: Participant, visit: Visit | None, kind: str, description: str,
+    *, blinded: bool,
+) -> str:  # fmt: skip
+    """Record a protocol deviation and its audit record; return its description."""
+    deviation = Deviation.objects.create(
+        participant=participant, visit=visit, kind=kind, description=description,
+        detected_at=timezone.now(),
+    )  # fmt: skip
+    audit.record(
+        "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
+        participant=participant.screening_number, site=participant.site.code,
+        new=description, blinded_content=blinded,
+    )  # fmt: skip
+    return description
 
 
 def plan_visits(

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from hepatrial.edc.models import AllocationSlot, DerivedValue, Deviation, Participant, Visit
+from hepatrial.edc.models import (
+    AllocationSlot,
+    DerivedValue,
+    Deviation,
+    Participant,
+    ParticipantStatus,
+    Visit,
+)
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.lookup import participant_for
@@ -108,7 +115,8 @@ def list_participants(actor: Actor, today: dt.date | None = None) -> list[Partic
     for p in people:
         visit = upcoming.get(p.pk)
         next_visit = ""
-        if visit is not None and p.ended_on is None:
+        still_in = p.ended_on is None and p.status != ParticipantStatus.SCREEN_FAILED
+        if visit is not None and still_in:
             state = visit_status(visit, today)
             next_visit = f"{_label(protocol, visit.event_oid)} {visit.target_date} ({state})"
         rows.append(
