@@ -35,6 +35,15 @@ DEMOGRAPHICS = {
 }  # fmt: skip
 
 
+VITALS = {
+    f"I.INF{sign}{when}": E(value, unit)
+    for when in ("0", "1")
+    for sign, value, unit in (("SBP", "118", "mmHg"), ("DBP", "72", "mmHg"),
+                              ("HR", "80", "/min"), ("TEMP", "36.7", "°C"))
+}  # fmt: skip
+"""Vital signs before (0) and after (1) an infusion."""
+
+
 class Trial:
     def __init__(self):
         self.actors = {role: actor_for(User.objects.get(username=name))

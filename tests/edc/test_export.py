@@ -15,7 +15,7 @@ from hepatrial.edc.models import AuditEvent, Visit
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services import participants
 from hepatrial.edc.services.forms import save_form
-from tests.edc.conftest import CLINICAL_B, CLINICAL_C, LABS_CLASS_B
+from tests.edc.conftest import CLINICAL_B, CLINICAL_C, LABS_CLASS_B, VITALS
 from tests.edc.conftest import E as Entered
 
 ARM_WORDS = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
@@ -49,6 +49,7 @@ def followed(trial):
             "I.INFDOSE": Entered("1.0"), "I.INFLOT": Entered("L1"), "I.INFVIAB": Entered("93"),
             "I.INFREACT": Entered("yes" if n == 1 else "no"),
             "I.INFREACTD": Entered("fever and chills") if n == 1 else Entered(status="unknown"),
+            **VITALS,
         }, base_version=0, visit_date=infusion_on)  # fmt: skip
         if n == 5:
             day0 = participant.randomization_date

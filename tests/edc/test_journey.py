@@ -13,7 +13,7 @@ from hepatrial.edc.services import participants
 from hepatrial.edc.services.allocation import arm_of
 from hepatrial.edc.services.forms import save_form
 from hepatrial.edc.services.schedule import visit_status
-from tests.edc.conftest import CLINICAL_B, LABS_CLASS_B, QUALIFYING
+from tests.edc.conftest import CLINICAL_B, LABS_CLASS_B, QUALIFYING, VITALS
 from tests.edc.conftest import E as Entered
 
 S = ParticipantStatus
@@ -117,7 +117,7 @@ def infusion_values(trial, day: int, dose: str = "1.0", weight: str = "68") -> d
     return {
         "I.INFDTC": Entered(f"{trial.days_ago(day)} 09:30"), "I.INFWT": Entered(weight, "kg"),
         "I.INFDOSE": Entered(dose), "I.INFLOT": Entered("UC-2024-017"),
-        "I.INFVIAB": Entered("95"), "I.INFREACT": Entered("no"),
+        "I.INFVIAB": Entered("95"), "I.INFREACT": Entered("no"), **VITALS,
     }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from hepatrial.edc.models import Notice
 from hepatrial.edc.permissions import PERMISSIONS, Action, permission_table_markdown
 from hepatrial.edc.roles import Role, is_blinded
 from hepatrial.edc.services.allocation import arm_of, emergency_unblind, randomize
+from hepatrial.edc.services.enrolment import notices_for
 from hepatrial.edc.services.forms import save_form
 from tests.edc.conftest import LABS_CLASS_B
 
@@ -59,6 +60,8 @@ def test_emergency_unblinding_needs_a_reason_and_tells_administrators(trial):
     assert arm in {"SINGLE", "DOUBLE"} and participant.emergency_unblinded
     notice = Notice.objects.get()
     assert notice.role == Role.ADMINISTRATOR and "anaphylaxis" in notice.message
+    assert notices_for(trial[Role.ADMINISTRATOR]) == [notice]
+    assert notices_for(trial.coordinator) == []
     with pytest.raises(NotAllowed):
         emergency_unblind(trial.coordinator, participant.screening_number, "curious")
 

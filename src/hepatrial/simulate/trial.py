@@ -439,6 +439,19 @@ AE_TERMS = (
 AE_GRADE_P = (0.45, 0.33, 0.15, 0.07)
 
 
+def _infusion_vitals(rng: np.random.Generator) -> dict[str, tuple[str, str]]:
+    """Vital signs before (0) and after (1) an infusion: a setting, typical adult values."""
+    vitals = {}
+    sbp, dbp = rng.normal(112, 12), rng.normal(70, 8)
+    hr, temp = rng.normal(78, 10), rng.normal(36.6, 0.25)
+    for when in ("0", "1"):
+        vitals[f"I.INFSBP{when}"] = (str(round(sbp + rng.normal(0, 4))), "mmHg")
+        vitals[f"I.INFDBP{when}"] = (str(round(dbp + rng.normal(0, 3))), "mmHg")
+        vitals[f"I.INFHR{when}"] = (str(round(hr + rng.normal(0, 4))), "/min")
+        vitals[f"I.INFTEMP{when}"] = (_fmt(temp + rng.normal(0, 0.15), 1), "°C")
+    return vitals
+
+
 def simulate_trial(
     protocol: Protocol,
     n_participants: int | None = None,
@@ -620,6 +633,7 @@ def _follow_up(
                     "I.INFVIAB": (_fmt(viab, 1), "%"),
                     "I.INFVOL": (_fmt(100 + rng.normal(0, 5), 0), "mL"),
                     "I.INFDUR": (_fmt(rng.uniform(35, 70), 0), "min"),
+                    **_infusion_vitals(rng),
                     "I.INFREACT": ("no", None),
                 },
                 intervention=code,
@@ -644,11 +658,11 @@ def _follow_up(
         asc, he, dial = clinical_grades(rng, sev, params)
         return {k: float(v[0]) for k, v in labs.items()}, int(asc[0]), int(he[0]), bool(dial[0])
 
-    if not no_infusion:
-        labs, asc, he, dial = state_at(0.0)
-        person.visits.append(writer.visit("BL", randdt, 0, labs, asc, he, dial))
     events_first = min(t["death"], t["transplant"], t["withdrawal"], t["lost"])
     lab_stop = min(math.floor(events_first), end_visit_day + 1)  # no visit on an event day
+    if not no_infusion and lab_stop > 0:
+        labs, asc, he, dial = state_at(0.0)
+        person.visits.append(writer.visit("BL", randdt, 0, labs, asc, he, dial))
     for oid, day, oow in visit_plan:
         if day >= lab_stop or rng.random() < params.missed_visit_probability:
             continue

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from hepatrial.edc.errors import NotAllowed, NotFound
 from hepatrial.edc.permissions import Action, actor_for
 from hepatrial.edc.protocols import NoActiveProtocol, active_protocol
-from hepatrial.edc.services.enrolment import allocation_balance, enrolment_summary
+from hepatrial.edc.services.enrolment import allocation_balance, enrolment_summary, notices_for
 from hepatrial.edc.services.views import list_participants, participant_detail
 from hepatrial.protocol.summary import day_range, window_text
 from hepatrial.web.labels import localized
@@ -71,6 +71,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     except NotAllowed:
         context["balance"] = None
     context["can_list"] = bool(actor.sites_for(Action.VIEW_PARTICIPANTS))
+    context["notices"] = notices_for(actor)
     return render(request, "web/overview.html", context)
 
 

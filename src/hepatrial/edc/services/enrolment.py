@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from hepatrial.edc.errors import NotAllowed
-from hepatrial.edc.models import AllocationSlot, Participant, ParticipantStatus
+from hepatrial.edc.models import AllocationSlot, Notice, Participant, ParticipantStatus
 from hepatrial.edc.permissions import Action, Actor
 
 S = ParticipantStatus
@@ -77,3 +77,13 @@ def allocation_balance(actor: Actor) -> dict[str, dict[str, int]]:
     for stratum, arm, count in rows:
         balance.setdefault(stratum, {})[arm] = count
     return balance
+
+
+def notices_for(actor: Actor, limit: int = 20) -> list[Notice]:
+    """Notices addressed to the user's role at each of their sites, newest first."""
+    wanted = Q()
+    for site, role in actor.roles.items():
+        wanted |= Q(site__code=site, role=role)
+    if not actor.roles:
+        return []
+    return list(Notice.objects.filter(wanted).order_by("-created_at")[:limit])
