@@ -73,8 +73,8 @@ def main() -> None:
     print(f"{1:>10}  {one_rate:>13.1f}  {one_p95:>7.1f}")
     print(f"{16:>10}  {many_rate:>13.1f}  {many_p95:>7.1f}")
     print(
-        f"16 requesters / 1 requester: {many_rate / one_rate:.2f}x "
-        f"({per_round} allocations each round, both strata in one stratum: CPCLASS=B)"
+        f"16 requesters / 1 requester: {many_rate / one_rate:.2f}x ({per_round} allocations a "
+        "round, all in stratum CPCLASS=B, so every claim queues on one cursor row)"
     )
     _trial.drop_database("hepatrial_bench_allocation")
 

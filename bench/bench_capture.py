@@ -58,10 +58,15 @@ def main() -> None:
     from django.db import connections
     from django.utils import timezone
 
-    from hepatrial.edc.services.allocation import randomize
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.allocation import design_for, load_list, randomize
+    from hepatrial.randomization.blocks import generate_block_list
+    from hepatrial.randomization.seedfile import new_seed
 
     actor = _trial.load_trial()
     total = 16 * per_writer
+    protocol = active_protocol()[1].protocol
+    load_list(generate_block_list(design_for(protocol, total), new_seed()), operator="bench")
     numbers = []
     for _ in range(total):
         number = _trial.consented_participant(actor, days_ago=200)
