@@ -24,7 +24,7 @@ from hepatrial.edc.models import Participant, User
 from hepatrial.edc.permissions import actor_for
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services import participants as svc
-from hepatrial.edc.services.allocation import _stratum, design_for, load_list, randomize
+from hepatrial.edc.services.allocation import design_for, load_list, randomize, stratum_of
 from hepatrial.edc.services.forms import save_form
 from hepatrial.protocol.values import EnteredValue
 from hepatrial.randomization.listfile import import_list_csv
@@ -101,7 +101,7 @@ class DemoLoader:
         for record in randomized:
             number = self.numbers[record.screening_number]
             participant = Participant.objects.get(screening_number=number)
-            arms_by_stratum[_stratum(participant, protocol)].append(record.arm)
+            arms_by_stratum[stratum_of(participant, protocol)].append(record.arm)
         lines = ["stratum,sequence,arm"]
         ratios = {a.code: a.ratio for a in design.arms}
         smallest = min(design.block_sizes) // design.ratio_total

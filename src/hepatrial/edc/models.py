@@ -87,7 +87,6 @@ class Participant(models.Model):
     end_reason = models.TextField(blank=True)
     randomization_number = models.CharField(max_length=32, blank=True)
     emergency_unblinded = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

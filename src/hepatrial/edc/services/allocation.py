@@ -114,7 +114,8 @@ def _stratification_value(participant: Participant, item_oid: str, protocol: Pro
     return (row.normalized_text or row.text) if row else ""
 
 
-def _stratum(participant: Participant, protocol: Protocol) -> str:
+def stratum_of(participant: Participant, protocol: Protocol) -> str:
+    """The stratum code the participant's screening data place them in, or PreconditionFailed."""
     factors, levels = [], []
     for factor in protocol.randomization.strata:
         value = _stratification_value(participant, factor.item, protocol)
@@ -190,13 +191,12 @@ def randomize(actor: Actor, screening_number: str, on: dt.date | None = None) ->
         raise ValidationFailed({"on": f"{day0} is in the future"})
     if day0 < timezone.localdate(consent.signed_at):
         raise ValidationFailed({"on": f"{day0} is before consent was signed"})
-    stratum = _stratum(participant, protocol)
+    stratum = stratum_of(participant, protocol)
     slot = _claim(stratum, participant, actor.username)
     participant.randomization_date = day0
     participant.stratum = stratum
     participant.randomization_number = randomization_number(slot)
     participant.status = S.RANDOMIZED
-    participant.version += 1
     participant.save()
     audit.record(
         "status", username=actor.username, object_type="participant", object_id=participant.pk,

@@ -36,7 +36,6 @@ def _audit(actor: Actor, participant: Participant, action: str, **fields) -> Non
 def _set_status(actor: Actor, participant: Participant, status: S, reason: str = "") -> None:
     old = participant.status
     participant.status = status
-    participant.version += 1
     participant.save()
     _audit(actor, participant, "status", item="status", old=old, new=status, reason=reason)
 
