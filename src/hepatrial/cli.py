@@ -21,6 +21,7 @@ PLUGGED_COMMANDS = [
     "hepatrial.randomization.cli",
     "hepatrial.analysis.cli",
     "hepatrial.simulate.cli",
+    "hepatrial.reports.cli",
 ]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 

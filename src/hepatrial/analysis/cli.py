@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 
-def _load_plan(path: str | None) -> Any:
+def plan_file_for(adam: str, plan: str | None) -> str | None:
+    """The plan named on the command line, else ``plan.json`` beside the datasets, else none."""
+    beside = Path(adam) / "plan.json"
+    return plan or (str(beside) if beside.exists() else None)
+
+
+def load_plan(path: str | None) -> Any:
     from hepatrial.analysis.plan import AnalysisPlan
 
     if not path:
@@ -29,10 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import AdamValidationError, read_adam
     from hepatrial.analysis.run import PlanMismatch, run_analysis
 
-    beside = Path(args.adam) / "plan.json"
-    plan_file = args.plan or (str(beside) if beside.exists() else None)
+    plan_file = plan_file_for(args.adam, args.plan)
     try:
-        plan = _load_plan(plan_file)
+        plan = load_plan(plan_file)
     except (OSError, ValueError, TypeError) as exc:
         print(f"analysis plan {plan_file}: {exc}", file=sys.stderr)
         return 2
