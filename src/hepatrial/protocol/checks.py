@@ -15,6 +15,7 @@ from hepatrial.protocol.model import (
     Item,
     Protocol,
 )
+from hepatrial.scores import SCORES
 from hepatrial.scores.units import QUANTITIES
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -33,22 +34,16 @@ MASKABLE_ROLES = {
     "care_provider",
 }
 
-SCORE_INPUTS: dict[str, tuple[set[str], set[str]]] = {
-    "meld": ({"bilirubin", "creatinine", "inr"}, {"dialysis"}),
-    "meld_na": ({"bilirubin", "creatinine", "inr", "sodium"}, {"dialysis"}),
-    "meld3": ({"sex", "bilirubin", "creatinine", "inr", "sodium", "albumin"}, {"dialysis"}),
-    "child_pugh_points": (
-        {"bilirubin", "albumin", "ascites", "encephalopathy"},
-        {"inr", "pt_prolongation_s", "cholestatic"},
-    ),
-    "child_pugh_class": (
-        {"bilirubin", "albumin", "ascites", "encephalopathy"},
-        {"inr", "pt_prolongation_s", "cholestatic"},
-    ),
-    "albi": ({"bilirubin", "albumin"}, set()),
-    "albi_grade": ({"bilirubin", "albumin"}, set()),
-}
-"""Score → (required inputs, optional inputs). Child-Pugh needs INR or PT, checked separately."""
+
+def score_inputs(score: str) -> tuple[set[str], set[str], tuple[tuple[str, ...], ...]]:
+    """(required, optional, one-of groups) of a score's inputs, from the scores' own registry.
+
+    Unit arguments are left out: capture passes each input in its item's canonical unit.
+    """
+    definition = SCORES[score]
+    names = {name for name in definition.inputs if not name.endswith("_unit")}
+    required = {name for name in definition.required if name in names}
+    return required, names - required, definition.one_of
 
 
 def check_references(protocol: Protocol) -> list[Problem]:
@@ -265,7 +260,7 @@ def _randomization(p: Protocol) -> Iterator[Problem]:
 def _derived_items(p: Protocol) -> Iterator[Problem]:
     items = p.items()
     for i, derived in enumerate(p.derived_items):
-        required, optional = SCORE_INPUTS[derived.score]
+        required, optional, one_of = score_inputs(derived.score)
         for name, oid in derived.inputs.items():
             path = ("derived_items", i, "inputs", name)
             if name not in required | optional:
@@ -275,10 +270,12 @@ def _derived_items(p: Protocol) -> Iterator[Problem]:
         missing = sorted(required - set(derived.inputs))
         if missing:
             yield ("derived_items", i, "inputs"), f"{derived.score} needs {', '.join(missing)}"
-        if derived.score.startswith("child_pugh") and not {"inr", "pt_prolongation_s"} & set(
-            derived.inputs
-        ):
-            yield ("derived_items", i, "inputs"), "Child-Pugh needs inr or pt_prolongation_s"
+        for group in one_of:
+            if not set(group) & set(derived.inputs):
+                yield (
+                    ("derived_items", i, "inputs"),
+                    (f"{derived.score} needs {' or '.join(group)}"),
+                )
 
 
 def _rules(p: Protocol) -> Iterator[Problem]:
