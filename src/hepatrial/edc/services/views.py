@@ -93,6 +93,11 @@ def list_participants(actor: Actor, today: dt.date | None = None) -> list[Partic
         .select_related("site")
         .order_by("screening_number")
     )
+    return _rows(actor, people, today)
+
+
+def _rows(actor: Actor, people: list[Participant], today: dt.date | None = None):
+    """One row per participant, with as many queries for many participants as for one."""
     protocol = active_protocol()[1].protocol
     hidden = intervention_codes(protocol)
     arms = _arms(actor, people)
@@ -139,7 +144,7 @@ def list_participants(actor: Actor, today: dt.date | None = None) -> list[Partic
 
 def participant_detail(actor: Actor, screening_number: str) -> ParticipantView:
     participant = participant_for(actor, screening_number, Action.VIEW_PARTICIPANTS)
-    row = next(r for r in list_participants(actor) if r.screening_number == screening_number)
+    [row] = _rows(actor, [participant])
     protocol = active_protocol()[1].protocol
     hidden = intervention_codes(protocol) if row.arm is None else set()
     scores: dict[int, dict[str, str]] = {}
