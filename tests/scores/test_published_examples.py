@@ -2,9 +2,8 @@
 
 `published_examples.csv` holds worked examples taken from outside sources, one row each, with the
 published result in the `expected_*` columns (empty where the source gives none), the kind of
-source (`primary` or `secondary`) and the citation in `source`. A row whose published result
-disagrees with hepatrial gets an `xfail_reason` and is marked `xfail(strict=True)`: the score code
-is not changed to match a source, the lead decides. docs/scores.md, "Published worked examples",
+source (`primary` or `secondary`) and the citation in `source`. A published result that
+disagrees with hepatrial fails the test. docs/scores.md, "Published worked examples",
 lists every source and the sources that were looked at and rejected.
 
 The OPTN/UNOS statement on the size of the MELD-Na change (2015) is a published result, not a
@@ -44,12 +43,7 @@ def _cases() -> list:
         for score in SCORE_COLUMNS:
             if not row[f"expected_{score}"]:
                 continue
-            marks = ()
-            if row["xfail_reason"]:
-                marks = (pytest.mark.xfail(strict=True, reason=row["xfail_reason"]),)
-            cases.append(
-                pytest.param(row["case_id"], score, id=f"{row['case_id']}-{score}", marks=marks)
-            )
+            cases.append(pytest.param(row["case_id"], score, id=f"{row['case_id']}-{score}"))
     return cases
 
 
