@@ -28,7 +28,7 @@ def test_results_are_plain_json_without_nan(results):
 def test_results_cover_every_registered_outcome(results):
     assert set(results) == {
         "meta", "populations", "primary", "change_from_baseline", "survival",
-        "competing_risks", "safety",
+        "competing_risks", "safety", "descriptive",
     }  # fmt: skip
     assert set(results["change_from_baseline"]) == set(AnalysisPlan().change_params)
     assert {"DECOMP", "GIBLEED", "ASCITES", "HE", "LTX"} <= set(results["competing_risks"])
@@ -110,6 +110,50 @@ def test_safety_counts_participants_once_and_every_event(trial92, results):
     worst = results["safety"]["by_worst_grade"]
     total = sum(worst[g]["SINGLE"]["participants"] for g in worst)
     assert total == results["safety"]["overview"]["any"]["SINGLE"]["participants"]
+
+
+def test_safety_of_a_blinded_export_counts_arms_as_randomized(trial92):
+    blinded = type(trial92)(
+        trial92.adsl.assign(ACTARMCD=""), trial92.adlb, trial92.adtte, trial92.adae
+    )
+    res = run_analysis(blinded)
+    assert res["safety"]["arm_column"] == "ARMCD"
+    ae = trial92.adae.merge(trial92.adsl[["USUBJID", "ARMCD", "SAFFL"]], on="USUBJID")
+    ae = ae[(ae["SAFFL"] == "Y") & (ae["TRTEMFL"] == "Y") & (ae["ARMCD"] == "SINGLE")]
+    assert res["safety"]["overview"]["any"]["SINGLE"]["events"] == len(ae) > 0
+    assert sum(res["populations"]["SAFFL"].values()) == (trial92.adsl["SAFFL"] == "Y").sum()
+
+
+def test_shift_table_accounts_for_every_participant_once(trial92, results):
+    shift = results["descriptive"]["child_pugh_shift"]
+    for arm, table in shift["by_arm"].items():
+        total = sum(sum(row.values()) for row in table.values())
+        assert total == results["populations"]["ITTFL"][arm]
+    primary = results["primary"]
+    for arm in ("SINGLE", "DOUBLE"):
+        class_a = sum(row["A"] for row in shift["by_arm"][arm].values())
+        assert class_a == primary["by_arm"][arm]["responders"]
+
+
+def test_trajectory_means_match_the_data(trial92, results):
+    alt = results["descriptive"]["trajectories"]["ALT"]
+    lb = trial92.adlb.merge(trial92.adsl[["USUBJID", "ARMCD"]], on="USUBJID")
+    week24 = lb[(lb["PARAMCD"] == "ALT") & (lb["AVISITN"] == 168) & (lb["ANL01FL"] == "Y")]
+    expected = week24[week24["ARMCD"] == "DOUBLE"]["AVAL"]
+    got = next(v for v in alt["by_arm"]["DOUBLE"] if v["visit"] == 168)
+    assert got["n"] == len(expected)
+    assert got["mean"] == pytest.approx(expected.mean())
+    assert got["ci_lower"] < got["mean"] < got["ci_upper"]
+
+
+def test_numbers_at_risk_count_follow_up_at_or_beyond_each_tick(trial92, results):
+    death = trial92.adtte[trial92.adtte["PARAMCD"] == "DEATH"].merge(
+        trial92.adsl[["USUBJID", "ARMCD"]], on="USUBJID"
+    )
+    table = results["survival"]["DEATH"]["by_arm"]["SINGLE"]["risk_table"]
+    times = death[death["ARMCD"] == "SINGLE"]["AVAL"]
+    assert table["n"] == [int((times >= t).sum()) for t in table["time"]]
+    assert table["time"][0] == 0 and table["n"][0] == len(times)
 
 
 def test_cli_writes_results_json(trial92, tmp_path):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from hepatrial import __version__
 from hepatrial.analysis import ancova as anc
-from hepatrial.analysis import binary, competing_risks, safety, survival
+from hepatrial.analysis import binary, competing_risks, descriptive, safety, survival
 from hepatrial.analysis.datasets import AdamDatasets
 from hepatrial.analysis.plan import MISSING_STRATEGIES, AnalysisPlan
 
@@ -268,6 +268,7 @@ def survival_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
             continue
         t = df["AVAL"].to_numpy(float)
         e = (df["EVNTCD"] == 1).to_numpy()
+        ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):
             sel = df["_TRT"].to_numpy() == i
@@ -286,6 +287,7 @@ def survival_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
                     "lower": table["lower"].tolist(),
                     "upper": table["upper"].tolist(),
                 },
+                "risk_table": {"time": ticks, "n": descriptive.risk_table(t[sel], ticks)},
             }
         trt = df["_TRT"].to_numpy()
         s_cols = [c for c in df.columns if c.startswith("_S")]
@@ -311,6 +313,7 @@ def competing_risk_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str,
             continue
         t = df["AVAL"].to_numpy(float)
         status = df["EVNTCD"].to_numpy(int)
+        ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):
             sel = df["_TRT"].to_numpy() == i
@@ -332,6 +335,7 @@ def competing_risk_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str,
                     est, plan.km_timepoints, float(t[sel].max()), plan.confidence_level
                 ),
                 "curve": {"time": est["time"].tolist(), "cif": est["cif"].tolist()},
+                "risk_table": {"time": ticks, "n": descriptive.risk_table(t[sel], ticks)},
             }
         group = df["ARMCD"].to_numpy()
         strata = None
@@ -355,11 +359,26 @@ def population_counts(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
     out = {}
     for flag in (plan.population, plan.per_protocol_population, plan.safety_population):
         if flag and flag in adsl:
-            column = "ACTARMCD" if flag == plan.safety_population else "ARMCD"
+            column = "ARMCD"
+            if flag == plan.safety_population:
+                column = safety.actual_or_planned(adsl)
             sel = adsl[adsl[flag] == "Y"]
             out[flag] = {arm: int((sel[column] == arm).sum()) for arm in plan.arms}
     out["randomized"] = {arm: int((adsl["ARMCD"] == arm).sum()) for arm in plan.arms}
     return out
+
+
+def descriptive_summaries(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
+    """Mean trajectories of the change parameters and the Child-Pugh shift table."""
+    pop = _population(data.adsl, plan, plan.population)
+    return {
+        "trajectories": descriptive.trajectories(
+            data.adlb, pop, plan.change_params, plan.arms, plan.confidence_level
+        ),
+        "child_pugh_shift": descriptive.child_pugh_shift(
+            data.adlb, pop, plan.arms, plan.timepoint_visit, plan.timepoint_day
+        ),
+    }
 
 
 class PlanMismatch(ValueError):
@@ -370,7 +389,7 @@ def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> di
     """Every analysis of the plan on validated datasets; a JSON-ready dict.
 
     Top-level keys: ``meta``, ``populations``, ``primary``, ``change_from_baseline``,
-    ``survival``, ``competing_risks``, ``safety``.
+    ``survival``, ``competing_risks``, ``safety``, ``descriptive``.
     """
     plan = plan or AnalysisPlan()
     found = sorted(set(datasets.adsl["ARMCD"].dropna()))
@@ -398,5 +417,6 @@ def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> di
         "safety": safety.adverse_event_summary(
             datasets.adsl, datasets.adae, plan.arms, plan.safety_population
         ),
+        "descriptive": descriptive_summaries(datasets, plan),
     }
     return jsonable(result)

@@ -26,6 +26,13 @@ def _count(events: pd.DataFrame, arms: Sequence[str], denominators: dict[str, in
     return out
 
 
+def actual_or_planned(adsl: pd.DataFrame, arm_column: str = "ACTARMCD") -> str:
+    """``arm_column`` if any row fills it, else ``ARMCD`` (blinded exports leave it empty)."""
+    if arm_column in adsl and adsl[arm_column].fillna("").astype(str).str.strip().ne("").any():
+        return arm_column
+    return "ARMCD"
+
+
 def adverse_event_summary(
     adsl: pd.DataFrame,
     adae: pd.DataFrame,
@@ -36,7 +43,10 @@ def adverse_event_summary(
     """Adverse-event tables: overview, by preferred term, by worst grade, by term and seriousness.
 
     Only treatment-emergent events (TRTEMFL = "Y") of participants in ``population`` count.
+    When ``arm_column`` is empty on every row (a blinded export withholds the actual arm), the
+    arm as randomized (ARMCD) is used instead and ``arm_column`` in the result says so.
     """
+    arm_column = actual_or_planned(adsl, arm_column)
     pop = adsl[(adsl[population] == "Y") & adsl[arm_column].isin(arms)]
     denominators = {arm: int((pop[arm_column] == arm).sum()) for arm in arms}
     ae = adae[adae["TRTEMFL"] == "Y"].merge(
