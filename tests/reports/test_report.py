@@ -1,76 +1,214 @@
+"""The statistical report: every registered outcome, CONSORT counts, blinding by recoding, stamp."""
+
+import argparse
 import hashlib
+import json
 import re
 import subprocess
 
 import pandas as pd
 import pytest
 
-from hepatrial.analysis.run import run_analysis
+from hepatrial.analysis import cli as analysis_cli
+from hepatrial.analysis.datasets import AdamDatasets, read_adam, write_adam
+from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.synthetic import synthetic_adam
-from hepatrial.reports import render_report
+from hepatrial.protocol import load_protocol
+from hepatrial.reports import build_report
+from hepatrial.reports.blinding import (
+    UnblindingLeak,
+    blinded_inputs,
+    check_no_leak,
+    is_coded,
+    recode_datasets,
+)
 from hepatrial.reports.render import SECTIONS
 
-FORBIDDEN = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
+TRUE_NAMES = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
 
 
 @pytest.fixture(scope="module")
-def data():
-    d = synthetic_adam(92)
-    return d, run_analysis(d)
+def data() -> AdamDatasets:
+    return synthetic_adam(92)
 
 
-def test_sections_present(data):
-    d, res = data
-    html = render_report(res, d).html
+@pytest.fixture(scope="module")
+def blinded(data):
+    return build_report(data, seed=7)
+
+
+@pytest.fixture(scope="module")
+def unblinded(data):
+    return build_report(data, blinded=False)
+
+
+def _screening(n_randomized: int) -> pd.DataFrame:
+    failed = [
+        ("IE.EXC03", "Serious cardiopulmonary disease"),
+        ("IE.EXC03;IE.EXC05", "Serious cardiopulmonary disease;HIV infection"),
+        ("IE.INC01", "Aged 18 to 80 years"),
+    ]
+    rows = [("randomized", "", "")] * n_randomized
+    rows += [("screen_failed", code, label) for code, label in failed]
+    rows += [("declined", "", ""), ("pending", "", ""), ("other", "", "")]
+    return pd.DataFrame(rows, columns=["SCRSTAT", "FAILCRIT", "FAILLBL"])
+
+
+def test_every_section_and_registered_outcome_is_in_the_report(blinded):
     for key in SECTIONS:
-        assert f"id='{key}'" in html
+        assert f"id='{key}'" in blinded.html
+    for outcome in ("Child-Pugh class A", "Alanine aminotransferase", "Aspartate aminotransferase",
+                    "Alkaline phosphatase", "Total bilirubin", "Albumin", "Prothrombin time",
+                    "International normalized ratio", "MELD score", "Child-Pugh score",
+                    "gastrointestinal bleeding", "ascites", "hepatic encephalopathy",
+                    "death from any cause", "Liver transplantation"):  # fmt: skip
+        assert outcome.lower() in blinded.html.lower(), outcome
 
 
-def test_consort_counts(data):
-    d, res = data
-    ids = d.adsl["USUBJID"].tolist()
-    scr = pd.DataFrame(
-        {
-            "SCRSTAT": ["randomized"] * len(ids)
-            + ["screen_failed"] * 5
-            + ["declined"] * 2
-            + ["other"]
-        }
+def test_figures_are_drawn_for_each_outcome(blinded):
+    html = blinded.html
+    assert html.count("Number at risk") == 2 + 4 + 1  # KM (death, TFS), 4 CIF, transplant CIF
+    assert html.count("mean and 95% CI at each visit") == len(AnalysisPlan().change_params)
+    assert html.count("<svg") >= 1 + 9 + 7
+
+
+def test_numbers_at_risk_printed_under_a_curve_are_the_results(blinded):
+    section = blinded.html[blinded.html.index("id='survival'") :]
+    figure = section[section.index("<figure>") : section.index("</figure>")]
+    texts = re.findall(r">([^<]+)</text>", figure[figure.index("Number at risk") :])
+    x_at, y_at = texts.index("Arm X"), texts.index("Arm Y")
+    by_arm = blinded.results["survival"]["DEATH"]["by_arm"]
+    assert [int(n) for n in texts[x_at + 1 : y_at]] == by_arm["X"]["risk_table"]["n"]
+    y_counts = by_arm["Y"]["risk_table"]["n"]
+    assert [int(n) for n in texts[y_at + 1 : y_at + 1 + len(y_counts)]] == y_counts
+
+
+def test_primary_table_shows_estimate_and_sensitivity_rows(blinded):
+    primary = blinded.results["primary"]
+    section = blinded.html[blinded.html.index("id='primary'") : blinded.html.index("id='change")]
+    x = primary["by_arm"]["X"]
+    assert f"{x['responders']}/{x['n']}" in section
+    assert (
+        "Sensitivity: Complete cases" in section and "Sensitivity: Multiple imputation" in section
     )
-    html = render_report(res, d, screening=scr, blinded=False).html
-    alloc = [int(n) for n in re.findall(r"Allocated to [^<]*\(n=(\d+)\)", html)]
-    assert sum(alloc) == len(ids)
-    assert "Excluded (n=8)" in html and f"Assessed for eligibility (n={len(ids) + 8})" in html
+    assert "Sensitivity: Per-protocol population" in section
+    assert "Risk difference, Arm Y vs Arm X" in section
 
 
-def test_blinded_html_and_pdf(data, tmp_path):
-    d, res = data
-    rep = render_report(res, d)
-    assert "Blinded report: arms are coded" in rep.html
-    for word in FORBIDDEN:
-        assert word not in rep.html
-    rep.write(tmp_path)
-    pdf = (tmp_path / "report.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF")
+def test_shift_table_rows_add_up_to_the_arm(blinded):
+    shift = blinded.results["descriptive"]["child_pugh_shift"]["by_arm"]
+    for arm in ("X", "Y"):
+        total = sum(sum(r.values()) for r in shift[arm].values())
+        assert total == blinded.results["populations"]["ITTFL"][arm]
+
+
+def test_consort_counts_and_exclusion_reasons_by_criterion(data):
+    html = build_report(data, screening=_screening(92), seed=1).html
+    assert "Assessed for eligibility (n=98)" in html and "Excluded (n=6)" in html
+    assert "Not meeting eligibility criteria (n=3)" in html
+    assert "IE.EXC03 Serious cardiopulmonary disease (n=2)" in html
+    assert "IE.EXC05 HIV infection (n=1)" in html
+    assert "a person may fail more than one criterion" in html
+    assert "Declined to participate (n=1)" in html and "not yet randomized (n=1)" in html
+    allocated = [int(n) for n in re.findall(r"Allocated to [^<]*\(n=(\d+)\)", html)]
+    assert sum(allocated) == 92
+    assert html.count('marker-end="url(#arrow)"') == 2 + 2 + 2 * 2
+
+
+def test_consort_without_screening_says_where_it_starts(blinded):
+    assert "No screening list (screening.csv) supplied" in blinded.html
+
+
+def test_blinded_report_never_shows_a_true_arm_name_in_html_or_pdf(blinded, tmp_path):
+    assert "Blinded report: arms are coded" in blinded.html
+    for word in TRUE_NAMES:
+        assert word not in blinded.html
+    blinded.write(tmp_path)
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
-    for word in FORBIDDEN:
+    for word in TRUE_NAMES:
         assert word not in text
-    assert "Blinded report" in text
+    assert "Blinded report" in text and "Arm X" in text
 
 
-def test_stamp_hashes(data, tmp_path):
-    d, res = data
+def test_blinded_contrast_is_always_y_versus_x_whatever_the_coding(data):
+    for seed in (1, 2, 3, 4):
+        results = build_report(data, seed=seed).results
+        assert results["meta"]["reference_arm"] == "X"
+        assert results["meta"]["contrast"] == "Y versus X"
+
+
+def test_blinded_numbers_are_the_unblinded_numbers_under_the_coding(data, unblinded):
+    coded, plan, _ = blinded_inputs(data, AnalysisPlan(), seed=5)
+    mapping = dict(zip(data.adsl["ARMCD"], coded.adsl["ARMCD"], strict=True))
+    results = build_report(data, seed=5).results
+    for true_arm, letter in mapping.items():
+        clear = unblinded.results["primary"]["by_arm"][true_arm]
+        assert results["primary"]["by_arm"][letter]["responders"] == clear["responders"]
+        assert (
+            results["populations"]["ITTFL"][letter]
+            == unblinded.results["populations"]["ITTFL"][true_arm]
+        )
+
+
+def test_unblinded_report_names_the_arms(unblinded):
+    assert "Single infusion" in unblinded.html and "Blinded report" not in unblinded.html
+
+
+def test_leak_check_refuses_a_page_with_a_true_name():
+    with pytest.raises(UnblindingLeak, match="SINGLE"):
+        check_no_leak("<td>SINGLE</td>", {"SINGLE"})
+    check_no_leak("<p>single-masked, a single model</p>", {"SINGLE", "Single infusion"})
+
+
+def test_already_coded_datasets_keep_their_letters(data):
+    coded = recode_datasets(data, {"SINGLE": "Y", "DOUBLE": "X"})
+    assert is_coded(coded.adsl)
+    plan = AnalysisPlan(arms=("Y", "X"), arm_labels={"Y": "Arm Y", "X": "Arm X"})
+    same, plan2, secret = blinded_inputs(coded, plan)
+    assert same is coded and plan2.arms == ("X", "Y") and secret == {}
+
+
+def test_stamp_has_hashes_of_data_plan_and_protocol(data, tmp_path):
     f = tmp_path / "adsl.csv"
     f.write_text("a,b\n1,2\n")
-    html = render_report(res, d, data_files=[f]).html
-    assert hashlib.sha256(f.read_bytes()).hexdigest() in html
+    protocol = load_protocol("protocols/nct06242405.yaml")
+    html = build_report(data, seed=1, data_files=[f], protocol=protocol).html
+    stamp = html[html.index("id='stamp'") :]
+    assert hashlib.sha256(f.read_bytes()).hexdigest() in stamp
+    assert protocol.content_hash in stamp and "analysis plan SHA-256" in stamp
+    assert "NCT06242405" in html
+
+
+def test_methods_follow_the_plan(data):
+    plan = AnalysisPlan(missing_data="complete_case", km_timepoints=(30.0, 90.0), imputations=20)
+    html = build_report(data, plan, seed=1).html
+    methods = html[html.index("id='methods'") : html.index("id='consort'")]
+    assert "no value are excluded (complete-case analysis)" in methods
+    assert "days 30 and 90" in methods and "20 imputations" in methods
 
 
 def test_received_counts_come_from_the_safety_flag_which_blinded_exports_keep(data):
-    d, res = data
-    blinded_export = d.adsl.assign(ACTARMCD="")
-    html = render_report(res, type(d)(blinded_export, d.adlb, d.adtte, d.adae)).html
+    blinded_export = AdamDatasets(data.adsl.assign(ACTARMCD=""), data.adlb, data.adtte, data.adae)
+    html = build_report(blinded_export, seed=3).html
     received = [int(n) for n in re.findall(r"Received allocated intervention \(n=(\d+)\)", html)]
-    assert sum(received) == int((d.adsl["SAFFL"] == "Y").sum()) > 0
+    assert sum(received) == int((data.adsl["SAFFL"] == "Y").sum()) > 0
+    assert "safety population analysed as randomized" in html
+
+
+def test_analyze_writes_results_html_and_pdf(data, tmp_path):
+    write_adam(data, tmp_path / "adam")
+    _screening(92).to_csv(tmp_path / "adam" / "screening.csv", index=False)
+    parser = argparse.ArgumentParser()
+    analysis_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["analyze", "--adam", str(tmp_path / "adam"), "--out",
+                              str(tmp_path / "out")])  # fmt: skip
+    assert args.func(args) == 0
+    out = tmp_path / "out"
+    assert json.loads((out / "results.json").read_text())["primary"]
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    html = (out / "report.html").read_text()
+    assert "Blinded report" in html and "Excluded (n=6)" in html
+    assert hashlib.sha256((tmp_path / "adam" / "adsl.csv").read_bytes()).hexdigest() in html
+    assert read_adam(tmp_path / "adam").adsl.shape[0] == 92

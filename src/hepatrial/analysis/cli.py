@@ -1,4 +1,4 @@
-"""``hepatrial analyze``: analysis datasets folder in, ``results.json`` out."""
+"""``hepatrial analyze``: analysis datasets in; ``results.json``, ``report.html``/``.pdf`` out."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def load_plan(path: str | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read and validate the ADaM CSVs, run the analysis, write ``results.json``."""
+    """Validate the ADaM CSVs, run the analysis, write ``results.json`` and the report."""
     from hepatrial.analysis.datasets import AdamValidationError, read_adam
     from hepatrial.analysis.run import PlanMismatch, run_analysis
 
@@ -56,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
     target = out / "results.json"
     target.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     print(f"wrote {target}")
-    return 0
+    if args.no_report:
+        return 0
+    from hepatrial.reports.cli import write_report
+
+    return write_report(
+        Path(args.adam), datasets, plan, out, unblinded=args.unblinded,
+        protocol_file=args.protocol,
+    )  # fmt: skip
 
 
 def register(subparsers: Any) -> None:
@@ -67,11 +74,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--adam", required=True, metavar="DIR", help="folder with adsl/adlb/adtte/adae.csv"
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for results.json")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for results.json and the report"
+    )
     parser.add_argument(
         "--plan",
         metavar="FILE",
         help="analysis plan settings, JSON or YAML (default: plan.json beside the datasets, "
         "else NCT06242405's)",
     )
+    parser.add_argument(
+        "--no-report", action="store_true", help="write results.json only (no HTML/PDF report)"
+    )
+    from hepatrial.reports.cli import add_report_options
+
+    add_report_options(parser)
     parser.set_defaults(func=run)

@@ -1,5 +1,5 @@
-"""Statistical report (HTML + PDF) from analysis results; see docs/report.md."""
+"""Statistical report (HTML + PDF) from analysis datasets; see docs/report.md."""
 
-from hepatrial.reports.render import Report, render_report
+from hepatrial.reports.render import Report, build_report
 
-__all__ = ["Report", "render_report"]
+__all__ = ["Report", "build_report"]

@@ -1,4 +1,4 @@
-"""`hepatrial report` subcommand."""
+"""``hepatrial report``: a folder of analysis datasets in; ``report.html`` and ``.pdf`` out."""
 
 from __future__ import annotations
 
@@ -9,47 +9,73 @@ from pathlib import Path
 import pandas as pd
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("report", help="render the statistical report (HTML + PDF)")
-    p.add_argument("--adam", required=True, help="folder with ADaM CSVs (+ optional screening.csv)")
-    p.add_argument("--results", help="results JSON (default: run run_analysis)")
-    p.add_argument("--protocol", help="protocol file")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--unblinded", action="store_true", help="show true arm labels")
-    p.set_defaults(func=run)
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--protocol", metavar="FILE", help="protocol file (title, content hash)")
+    parser.add_argument(
+        "--unblinded",
+        action="store_true",
+        help="true arm names (datasets from an unblinded export only)",
+    )
+
+
+def write_report(
+    folder: Path, datasets, plan, out: Path, *, unblinded: bool, protocol_file: str | None
+) -> int:
+    """Build and write the report; messages for the person at the terminal, exit status back."""
+    from hepatrial.protocol import ProtocolError, load_protocol
+    from hepatrial.reports.blinding import UnblindingLeak, is_coded
+    from hepatrial.reports.render import build_report
+
+    protocol = None
+    if protocol_file:
+        try:
+            protocol = load_protocol(protocol_file)
+        except ProtocolError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    if unblinded and is_coded(datasets.adsl):
+        print("note: these datasets come from a blinded export; arms stay coded", file=sys.stderr)
+    scr = folder / "screening.csv"
+    screening = pd.read_csv(scr, dtype=str, keep_default_na=False) if scr.exists() else None
+    try:
+        report = build_report(
+            datasets, plan, blinded=not unblinded, screening=screening, protocol=protocol,
+            data_files=sorted(folder.glob("*.csv")),
+        )  # fmt: skip
+    except UnblindingLeak as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    report.write(out)
+    print(f"wrote {out / 'report.html'} and {out / 'report.pdf'}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from hepatrial.analysis.cli import load_plan, plan_file_for
     from hepatrial.analysis.datasets import AdamValidationError, read_adam
-    from hepatrial.analysis.run import PlanMismatch, run_analysis
-    from hepatrial.reports.render import load_results, render_report
+    from hepatrial.analysis.run import PlanMismatch
 
     folder = Path(args.adam)
     try:
-        data = read_adam(folder)
-        if args.results:
-            results = load_results(args.results)
-        else:
-            results = run_analysis(data, load_plan(plan_file_for(args.adam, None)))
-    except (AdamValidationError, PlanMismatch) as exc:
+        plan = load_plan(plan_file_for(args.adam, args.plan))
+        datasets = read_adam(folder)
+    except (OSError, ValueError, TypeError) as exc:
+        print(exc, file=sys.stderr)
+        return 1 if isinstance(exc, AdamValidationError) else 2
+    try:
+        return write_report(
+            folder, datasets, plan, Path(args.out), unblinded=args.unblinded,
+            protocol_file=args.protocol,
+        )  # fmt: skip
+    except PlanMismatch as exc:
         print(exc, file=sys.stderr)
         return 1
-    protocol = None
-    if args.protocol:
-        from hepatrial.protocol import load_protocol
 
-        protocol = load_protocol(args.protocol)
-    scr = folder / "screening.csv"
-    screening = pd.read_csv(scr, dtype=str) if scr.exists() else None
-    report = render_report(
-        results,
-        data,
-        protocol=protocol,
-        blinded=not args.unblinded,
-        screening=screening,
-        data_files=sorted(folder.glob("*.csv")),
-    )
-    out = report.write(args.out)
-    print(f"wrote {out / 'report.html'} and {out / 'report.pdf'}")
-    return 0
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("report", help="render the statistical report (HTML + PDF)")
+    p.add_argument("--adam", required=True, help="folder with ADaM CSVs (+ optional screening.csv)")
+    p.add_argument("--plan", metavar="FILE", help="analysis plan (default: plan.json beside)")
+    p.add_argument("--out", required=True, help="output folder")
+    add_report_options(p)
+    p.set_defaults(func=run)

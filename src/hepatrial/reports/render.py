@@ -1,169 +1,43 @@
-"""Render analysis results as an HTML/PDF report. No Django; plain-Python HTML building."""
+"""The statistical report as one HTML page and its PDF (WeasyPrint). No Django.
+
+:func:`build_report` is the entry point: it blinds the inputs when asked (see
+:mod:`hepatrial.reports.blinding`), runs the analysis, and lays out every registered outcome
+with its table and figure, the CONSORT diagram, the methods and a reproducibility stamp.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import json
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hepatrial import __version__
+from hepatrial.analysis.datasets import TTE_PARAMS, AdamDatasets
+from hepatrial.analysis.plan import AnalysisPlan
+from hepatrial.analysis.run import run_analysis
+from hepatrial.protocol.loader import LoadedProtocol
+from hepatrial.reports import blinding, figures, tables
+from hepatrial.reports.consort import consort_svg
+from hepatrial.reports.methods import methods_html
+from hepatrial.reports.numbers import ESC, table
 
-ESC = html.escape
-SECTIONS = ("primary", "change_from_baseline", "survival", "competing_risks", "safety")
-
-
-def _arms(adsl: pd.DataFrame) -> dict[str, str]:
-    arms = adsl[["ARMCD", "ARM"]].dropna().drop_duplicates("ARMCD")
-    return dict(zip(arms["ARMCD"], arms["ARM"]))
-
-
-def blind_map(codes: list[str], seed: int | None = None) -> dict[str, str]:
-    """Code -> X/Y by a random shuffle with a per-report seed that is never printed."""
-    rng = secrets.SystemRandom() if seed is None else __import__("random").Random(seed)
-    letters = ["X", "Y", "Z", "W"][: len(codes)]
-    rng.shuffle(letters)
-    return dict(zip(sorted(codes), letters))
-
-
-def _scrub(value: Any, repl: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {_scrub(k, repl): _scrub(v, repl) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, repl) for v in value]
-    if isinstance(value, str):
-        for old, new in sorted(repl.items(), key=lambda kv: -len(kv[0])):
-            value = value.replace(old, new)
-        return value
-    return value
-
-
-def consort_svg(
-    adsl: pd.DataFrame, arm_name: dict[str, str], screening: pd.DataFrame | None
-) -> str:
-    """CONSORT 2010 flow diagram as inline SVG, boxes computed from counts."""
-    boxes: list[tuple[float, float, float, list[str]]] = []
-    y = 10.0
-    w = 640
-    if screening is not None:
-        st = screening["SCRSTAT"].str.lower()
-        excl = int((st != "randomized").sum())
-        boxes.append((w / 2 - 130, y, 260, [f"Assessed for eligibility (n={len(screening)})"]))
-        y += 60
-        boxes.append(
-            (
-                w / 2 + 20,
-                y,
-                290,
-                [
-                    f"Excluded (n={excl})",
-                    f"Not meeting inclusion criteria (n={int((st == 'screen_failed').sum())})",
-                    f"Declined to participate (n={int((st == 'declined').sum())})",
-                    f"Other reasons (n={int((st == 'other').sum())})",
-                ],
-            )
-        )
-        y += 90
-    else:
-        boxes.append(
-            (
-                10,
-                y,
-                620,
-                [
-                    "Screening data not supplied (no screening.csv):",
-                    "diagram starts at randomization",
-                ],
-            )
-        )
-        y += 50
-    boxes.append((w / 2 - 130, y, 260, [f"Randomized (n={len(adsl)})"]))
-    y += 60
-    for i, code in enumerate(sorted(arm_name, key=lambda c: arm_name[c])):
-        a = adsl[adsl["ARMCD"] == code]
-        recv = int((a["SAFFL"] == "Y").sum())  # blinded exports leave ACTARMCD empty
-        disc = a[a["EOSSTT"] == "DISCONTINUED"]
-        lost = int((disc["DCSREAS"].astype(str).str.upper() == "LOST TO FOLLOW-UP").sum())
-        x = 10 + i * 320
-        boxes.append(
-            (
-                x,
-                y,
-                300,
-                [
-                    f"Allocated to {arm_name[code]} (n={len(a)})",
-                    f"Received allocated intervention (n={recv})",
-                ],
-            )
-        )
-        boxes.append(
-            (
-                x,
-                y + 70,
-                300,
-                [f"Lost to follow-up (n={lost})", f"Discontinued (n={len(disc) - lost})"],
-            )
-        )
-        boxes.append((x, y + 140, 300, [f"Analysed (n={int((a['ITTFL'] == 'Y').sum())})"]))
-    parts = []
-    for bx, by, bw, lines in boxes:
-        bh = 8 + 16 * len(lines)
-        parts.append(
-            f'<rect x="{bx}" y="{by}" width="{bw}" height="{bh}" fill="white" stroke="black"/>'
-        )
-        for k, line in enumerate(lines):
-            parts.append(
-                f'<text x="{bx + 6}" y="{by + 18 + 16 * k}" font-size="11">{ESC(line)}</text>'
-            )
-    h = y + 200
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" font-family="sans-serif">' + "".join(parts) + "</svg>"
-    )
-
-
-def table1(adsl: pd.DataFrame, arm_name: dict[str, str]) -> str:
-    codes = sorted(arm_name, key=lambda c: arm_name[c])
-    head = "".join(f"<th>{ESC(arm_name[c])} (N={(adsl['ARMCD'] == c).sum()})</th>" for c in codes)
-    rows = []
-    for col, lab in (("AGE", "Age, years"), ("CPSCRBL", "Child-Pugh score"), ("MELDBL", "MELD")):
-        cells = []
-        for c in codes:
-            v = adsl.loc[adsl["ARMCD"] == c, col].astype(float)
-            cells.append(
-                f"<td>{v.mean():.1f} ({v.std():.1f}); {v.median():.1f} "
-                f"[{v.quantile(0.25):.1f}, {v.quantile(0.75):.1f}]</td>"
-            )
-        rows.append(f"<tr><td>{lab}, mean (SD); median [IQR]</td>{''.join(cells)}</tr>")
-    for col, lab in (("SEX", "Sex"), ("ETIOLOGY", "Etiology"), ("CPCLSBL", "Child-Pugh class")):
-        for level in sorted(adsl[col].dropna().astype(str).unique()):
-            cells = []
-            for c in codes:
-                a = adsl[adsl["ARMCD"] == c]
-                k = int((a[col].astype(str) == level).sum())
-                cells.append(f"<td>{k} ({100 * k / max(len(a), 1):.1f}%)</td>")
-            rows.append(f"<tr><td>{lab}: {ESC(level)}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>Characteristic</th>{head}</tr>{''.join(rows)}</table>"
-
-
-def _kv(obj: Any) -> str:
-    if isinstance(obj, dict):
-        return (
-            "<ul>"
-            + "".join(f"<li><b>{ESC(str(k))}</b>: {_kv(v)}</li>" for k, v in obj.items())
-            + "</ul>"
-        )
-    if isinstance(obj, list):
-        return "<ul>" + "".join(f"<li>{_kv(v)}</li>" for v in obj[:50]) + "</ul>"
-    if isinstance(obj, float):
-        return f"{obj:.4g}"
-    return ESC(str(obj))
+SECTIONS = (
+    "methods", "consort", "baseline", "primary", "change_from_baseline", "decompensation",
+    "survival", "safety", "stamp",
+)  # fmt: skip
+CSS = """body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;font-size:9.5pt;color:#111}
+table{border-collapse:collapse;margin:6px 0 10px}caption{text-align:left;font-weight:bold}
+td,th{border:1px solid #999;padding:2px 5px;vertical-align:top}th{background:#eee}
+.banner{background:#fde68a;padding:6px;font-weight:bold}.note{font-size:8.5pt;color:#333}
+section{page-break-before:always}figure{margin:6px 0;page-break-inside:avoid}
+figcaption{font-size:8.5pt}svg{max-width:100%;height:auto}
+@page{size:A4;margin:14mm;
+@bottom-right{content:counter(page) " / " counter(pages);font-size:8pt}}"""
 
 
 def sha256(path: Path) -> str:
@@ -173,8 +47,11 @@ def sha256(path: Path) -> str:
 @dataclass
 class Report:
     html: str
+    results: dict[str, Any] = field(default_factory=dict)
+    blinded: bool = True
 
     def write(self, folder: str | Path) -> Path:
+        """``report.html`` and ``report.pdf`` in ``folder``; returns the folder."""
         from weasyprint import HTML
 
         out = Path(folder)
@@ -184,58 +61,219 @@ class Report:
         return out
 
 
-CSS = """body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;font-size:10pt}
-table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 5px}
-.banner{background:#fde68a;padding:6px;font-weight:bold}section{page-break-before:always}
-@page{size:A4;margin:15mm}"""
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{ESC(caption)}</figcaption></figure>"
 
 
-def render_report(
-    results: dict,
-    datasets,
+def baseline_table(adsl: pd.DataFrame, arms: tables.Arms) -> str:
+    """Table 1: continuous as mean (SD) and median [IQR]; categories as n (%)."""
+    head = [
+        "Characteristic",
+        *(f"{arms.labels[c]} (N={int((adsl['ARMCD'] == c).sum())})" for c in arms.codes),
+        f"All (N={len(adsl)})",
+    ]
+    groups = [adsl[adsl["ARMCD"] == c] for c in arms.codes] + [adsl]
+    rows = []
+    for col, label in (("AGE", "Age, years"), ("CPSCRBL", "Child-Pugh score"),
+                       ("MELDBL", "MELD score")):  # fmt: skip
+        if col not in adsl:
+            continue
+        cells = []
+        for g in groups:
+            v = g[col].astype(float).dropna()
+            cells.append(
+                f"{v.mean():.1f} ({v.std():.1f})<br>{v.median():.1f} "
+                f"[{v.quantile(0.25):.1f}, {v.quantile(0.75):.1f}]"
+                if len(v)
+                else "–"
+            )
+        rows.append([f"{label}: mean (SD), median [IQR]", *cells])
+    for col, label in (("SEX", "Sex"), ("ETIOLOGY", "Etiology"),
+                       ("STRATAR", "Stratum (as randomized)"),
+                       ("CPCLSBL", "Child-Pugh class")):  # fmt: skip
+        if col not in adsl:
+            continue
+        for level in sorted(adsl[col].dropna().astype(str).unique()):
+            cells = []
+            for g in groups:
+                k = int((g[col].astype(str) == level).sum())
+                cells.append(f"{k} ({100 * k / max(len(g), 1):.1f}%)")
+            rows.append([f"{label}: {ESC(level)}", *cells])
+    return table(head, rows)
+
+
+def _outcome_name(code: str) -> str:
+    return TTE_PARAMS.get(code, code).split(" (")[0]
+
+
+def _sections(
+    results: dict[str, Any], data: AdamDatasets, screening: pd.DataFrame | None
+) -> dict[str, str]:
+    arms = tables.Arms(results)
+    labels, codes = arms.labels, arms.codes
+    out = {"methods": methods_html(results)}
+    out["consort"] = _figure(
+        consort_svg(data.adsl, labels, screening), "Figure 1. CONSORT 2010 flow diagram."
+    )
+    out["baseline"] = baseline_table(data.adsl, arms)
+    primary = results["primary"]
+    out["primary"] = (
+        f"<p>{ESC(primary['endpoint'])}, {ESC(primary['population'])} population.</p>"
+        + tables.primary_table(primary, arms)
+        + "<h3>Child-Pugh class at baseline and at the timepoint</h3>"
+        + tables.shift_table(results["descriptive"]["child_pugh_shift"], arms)
+    )
+    change = results["change_from_baseline"]
+    trajectories = results["descriptive"]["trajectories"]
+    out["change_from_baseline"] = tables.change_table(change, arms) + "".join(
+        _figure(
+            figures.trajectory_figure(trajectories[p], codes, labels, title=tables.param_name(p)),
+            f"Figure {i}. {tables.param_name(p)}: mean and 95% CI at each visit.",
+        )
+        for i, p in enumerate((p for p in change if p in trajectories), start=2)
+    )
+    competing = results["competing_risks"]
+    decomp = {k: v for k, v in competing.items() if k != "LTX"}
+    out["decompensation"] = tables.incidence_table(decomp, arms) + "".join(
+        _figure(
+            figures.step_figure(
+                section,
+                codes,
+                labels,
+                value="cif",
+                ylabel="Cumulative incidence",
+                title=_outcome_name(code),
+            ),
+            f"{_outcome_name(code)}: cumulative incidence (Aalen-Johansen) with numbers at risk.",
+        )  # fmt: skip
+        for code, section in decomp.items()
+    )
+    survival = results["survival"]
+    transplant = {k: v for k, v in competing.items() if k == "LTX"}
+    out["survival"] = (
+        tables.survival_table(survival, arms)
+        + tables.incidence_table(transplant, arms)
+        + "".join(
+            _figure(
+                figures.step_figure(
+                    section,
+                    codes,
+                    labels,
+                    value="surv",
+                    ylabel="Probability",
+                    title=_outcome_name(code),
+                ),
+                f"{_outcome_name(code)}: Kaplan-Meier estimate with 95% CI and numbers at risk.",
+            )  # fmt: skip
+            for code, section in survival.items()
+        )
+        + "".join(
+            _figure(
+                figures.step_figure(
+                    section,
+                    codes,
+                    labels,
+                    value="cif",
+                    ylabel="Cumulative incidence",
+                    title=_outcome_name(code),
+                ),
+                "Liver transplantation: cumulative incidence with death as competing risk.",
+            )  # fmt: skip
+            for code, section in transplant.items()
+        )
+    )
+    out["safety"] = tables.safety_tables(results["safety"], arms)
+    return out
+
+
+TITLES = {
+    "methods": "Statistical methods",
+    "consort": "Participant flow",
+    "baseline": "Table 1. Baseline characteristics",
+    "primary": "Primary outcome: Child-Pugh class A at the timepoint",
+    "change_from_baseline": "Change from baseline in liver function and scores",
+    "decompensation": "Hepatic decompensation",
+    "survival": "Survival and liver transplantation",
+    "safety": "Adverse events",
+    "stamp": "Reproducibility",
+}
+
+
+def reproducibility_stamp(
+    results: dict[str, Any], protocol_hash: str | None, data_files: list[Path], blinded: bool
+) -> dict[str, str]:
+    plan_text = json.dumps(results["meta"]["plan"], sort_keys=True)
+    stamp = {
+        "software": f"hepatrial {__version__}",
+        "generated (UTC)": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": "blinded: arms coded" if blinded else "unblinded",
+        "analysis plan SHA-256": hashlib.sha256(plan_text.encode()).hexdigest(),
+    }
+    if protocol_hash:
+        stamp["protocol content hash"] = protocol_hash
+    for path in data_files:
+        stamp[f"{Path(path).name} SHA-256"] = sha256(Path(path))
+    return stamp
+
+
+def render_html(
+    results: dict[str, Any],
+    data: AdamDatasets,
     *,
-    protocol=None,
-    blinded: bool = True,
+    blinded: bool,
     screening: pd.DataFrame | None = None,
+    protocol: LoadedProtocol | None = None,
     data_files: list[Path] | None = None,
-    seed: int | None = None,
-) -> Report:
-    adsl = datasets.adsl.copy()
-    names = _arms(adsl)
-    if blinded:
-        mapping = blind_map(list(names), seed)
-        repl = {names[c]: f"Arm {mapping[c]}" for c in names} | {c: mapping[c] for c in names}
-        adsl["ARMCD"] = adsl["ARMCD"].map(mapping)
-        adsl["ACTARMCD"] = adsl["ACTARMCD"].map(mapping).fillna("")
-        names = {mapping[c]: f"Arm {mapping[c]}" for c in names}
-        results = _scrub(results, repl)
+) -> str:
+    """The page for results already computed from ``data``; blinding is the caller's job."""
+    study = protocol.protocol.study if protocol is not None else None
+    title = "Statistical report" + (f": {study.registry_id}" if study else "")
     parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Statistical report"
-        f"</title><style>{CSS}</style></head><body>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{ESC(title)}</title>"
+        f"<style>{CSS}</style></head><body>"
     ]
     if blinded:
         parts.append("<div class='banner'>Blinded report: arms are coded</div>")
-    parts.append("<h1>Statistical report</h1><h2>CONSORT 2010 flow diagram</h2>")
-    parts.append(consort_svg(adsl, names, screening))
-    parts.append("<section><h2>Table 1. Baseline characteristics</h2>" + table1(adsl, names))
-    parts.append("</section>")
-    for key in SECTIONS:
+    parts.append(f"<h1>{ESC(title)}</h1>")
+    if study:
         parts.append(
-            f"<section id='{key}'><h2>{ESC(key.replace('_', ' ').title())}</h2>"
-            f"{_kv(results.get(key, 'not available'))}</section>"
+            f"<p>{ESC(study.title.en)} (protocol version {ESC(study.protocol_version)})</p>"
         )
-    stamp = {
-        "software": f"hepatrial {__version__}",
-        "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    if protocol is not None:
-        stamp["protocol_hash"] = getattr(protocol, "content_hash", "")
-    for p in data_files or []:
-        stamp[f"sha256 {Path(p).name}"] = sha256(Path(p))
-    parts.append("<section id='stamp'><h2>Reproducibility</h2>" + _kv(stamp) + "</section>")
+    bodies = _sections(results, data, screening)
+    stamp = reproducibility_stamp(
+        results, getattr(protocol, "content_hash", None), list(data_files or []), blinded
+    )
+    bodies["stamp"] = table(["Item", "Value"], [[ESC(k), ESC(v)] for k, v in stamp.items()])
+    for key in SECTIONS:
+        parts.append(f"<section id='{key}'><h2>{ESC(TITLES[key])}</h2>{bodies[key]}</section>")
     parts.append("</body></html>")
-    return Report("".join(parts))
+    return "".join(parts)
 
 
-def load_results(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def build_report(
+    data: AdamDatasets,
+    plan: AnalysisPlan | None = None,
+    *,
+    blinded: bool = True,
+    screening: pd.DataFrame | None = None,
+    protocol: LoadedProtocol | None = None,
+    data_files: list[Path] | None = None,
+    seed: int | None = None,
+) -> Report:
+    """Analyse and lay out. Blinded (the default) computes everything from recoded arms.
+
+    ``seed`` fixes the X/Y shuffle for tests only; by default it comes from the OS and is never
+    printed, so the coding cannot be recovered from the report.
+    """
+    plan = plan or AnalysisPlan()
+    secret: dict[str, str] = {}
+    if blinded:
+        data, plan, secret = blinding.blinded_inputs(data, plan, seed)
+    results = run_analysis(data, plan)
+    page = render_html(
+        results, data, blinded=blinded, screening=screening, protocol=protocol,
+        data_files=data_files,
+    )  # fmt: skip
+    if blinded:
+        blinding.check_no_leak(page, secret)
+    return Report(page, results, blinded)
