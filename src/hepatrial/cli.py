@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from hepatrial import __version__
 
@@ -22,6 +20,7 @@ PLUGGED_COMMANDS = [
     "hepatrial.analysis.cli",
     "hepatrial.simulate.cli",
     "hepatrial.reports.cli",
+    "hepatrial.edc.commands",
 ]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 
@@ -167,36 +166,6 @@ def cmd_allocation_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export_adam(args: argparse.Namespace) -> int:
-    setup_django()
-    from hepatrial.analysis.datasets import write_adam
-    from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets
-    from hepatrial.edc.models import User
-    from hepatrial.edc.permissions import actor_for
-
-    user = User.objects.filter(username=args.as_user, is_active=True).first()
-    if user is None:
-        print(f"no active user {args.as_user!r}", file=sys.stderr)
-        return 2
-    try:
-        export = build_datasets(actor_for(user), blinded=not args.unblinded)
-    except NotAllowed as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    write_adam(export.datasets, args.out)
-    plan_file = Path(args.out) / "plan.json"
-    plan_file.write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", encoding="utf-8")
-    counts = {
-        name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
-    }
-    summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
-    print(
-        f"{'blinded ' if export.blinded else ''}analysis datasets written to {args.out}: {summary}"
-    )
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     setup_django()
     from hepatrial.edc.demo_trial import DemoLoader
@@ -264,20 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--list", required=True, metavar="CSV")
     load.add_argument("--operator", required=True, help="who loads it, for the audit trail")
     load.set_defaults(func=cmd_allocation_load)
-
-    export = sub.add_parser("export", help="export data from the database")
-    export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
-    adam = export_sub.add_parser("adam", help="analysis datasets (ADSL, ADLB, ADTTE, ADAE) as CSV")
-    adam.add_argument("--out", required=True, metavar="DIR")
-    adam.add_argument(
-        "--as",
-        dest="as_user",
-        required=True,
-        metavar="USERNAME",
-        help="the user exporting: their role and sites decide what is exported",
-    )
-    adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
-    adam.set_defaults(func=cmd_export_adam)
 
     protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
     protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from hepatrial.analysis.datasets import read_adam
@@ -11,11 +12,12 @@ from hepatrial.analysis.run import run_analysis
 from hepatrial.cli import main
 from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.export import build_datasets
-from hepatrial.edc.models import AuditEvent, Visit
+from hepatrial.edc.models import AllocationSlot, AuditEvent, Visit
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services import participants
 from hepatrial.edc.services.forms import save_form
-from tests.edc.conftest import CLINICAL_B, CLINICAL_C, LABS_CLASS_B, VITALS
+from hepatrial.edc.services.lock import DatabaseLocked, lock_database, unlock_database
+from tests.edc.conftest import CLINICAL_B, CLINICAL_C, LABS_CLASS_B, QUALIFYING, VITALS
 from tests.edc.conftest import E as Entered
 
 ARM_WORDS = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
@@ -109,3 +111,85 @@ def test_roles_without_export_are_refused(trial, followed):
             build_datasets(trial[role])
     with pytest.raises(NotAllowed, match="locked database"):
         build_datasets(trial[Role.STATISTICIAN], blinded=False)
+
+
+def test_blinded_plan_lists_coded_arms_in_letter_order_whatever_the_coding(trial, followed,
+                                                                          settings):  # fmt: skip
+    """The reference arm comes first in the protocol; a plan listing ("Y", "X") told which
+    letter was the single infusion."""
+    fingerprint = AllocationSlot.objects.select_related("allocation_list").first()
+    settings.SECRET_KEY = next(
+        f"key-{n}" for n in range(200)
+        if _codes(f"key-{n}", fingerprint.allocation_list.seed_fingerprint)["SINGLE"] == "Y"
+    )  # fmt: skip
+    export = build_datasets(trial[Role.STATISTICIAN])
+    assert export.plan.arms == ("X", "Y")
+    assert export.plan.arm_labels == {"X": "Arm X", "Y": "Arm Y"}
+
+
+def _codes(key: str, salt: str) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    ordered = sorted(["SINGLE", "DOUBLE"],
+                     key=lambda a: hmac.new((key + salt).encode(), a.encode(),
+                                            hashlib.sha256).hexdigest())  # fmt: skip
+    return {arm: "XY"[i] for i, arm in enumerate(ordered)}
+
+
+def test_export_writes_a_screening_list_for_consort(trial, followed, tmp_path):
+    failed = trial.screen()
+    participants.assess_eligibility(
+        trial.coordinator, failed.screening_number,
+        {**QUALIFYING, "IE.EXC05": "yes"},
+    )  # fmt: skip
+    assert main(["export", "adam", "--out", str(tmp_path), "--as", "statistician"]) == 0
+    screening = pd.read_csv(tmp_path / "screening.csv", dtype=str, keep_default_na=False)
+    assert (screening["SCRSTAT"] == "randomized").sum() == 6
+    row = screening[screening["SCRNUM"] == failed.screening_number].iloc[0]
+    assert row["SCRSTAT"] == "screen_failed" and row["FAILCRIT"] == "IE.EXC05"
+    assert row["FAILLBL"] == "HIV infection" and row["USUBJID"] == ""
+    text = (tmp_path / "screening.csv").read_text()
+    assert not [w for w in ARM_WORDS if w in text]
+
+
+def test_unblinded_export_needs_a_lock_and_the_lock_stops_every_change(trial, followed, tmp_path):
+    admin = trial[Role.ADMINISTRATOR]
+    with pytest.raises(NotAllowed, match="locked database"):
+        build_datasets(trial[Role.STATISTICIAN], blinded=False)
+    with pytest.raises(NotAllowed, match="only an administrator"):
+        lock_database(trial[Role.STATISTICIAN], "final analysis")
+    lock_database(admin, "final analysis")
+    export = build_datasets(trial[Role.STATISTICIAN], blinded=False)
+    assert set(export.datasets.adsl["ARMCD"]) <= {"SINGLE", "DOUBLE"}
+    assert export.plan.arms == ("SINGLE", "DOUBLE")
+    number = followed[0]
+    on = Visit.objects.get(participant__screening_number=number, event_oid="W4").target_date
+    with pytest.raises(DatabaseLocked, match="final analysis"):
+        save_form(trial.coordinator, number, "W4", "F.LAB", LABS_CLASS_B, base_version=0,
+                  visit_date=on)  # fmt: skip
+    assert not Visit.objects.get(participant__screening_number=number, event_oid="W4").visit_date
+    with pytest.raises(DatabaseLocked):
+        trial.screen()
+    unlock_database(admin, "query on a week-24 value")
+    save_form(trial.coordinator, number, "W4", "F.LAB", LABS_CLASS_B, base_version=0,
+              visit_date=on)  # fmt: skip
+    actions = list(AuditEvent.objects.filter(object_type="databaselock").values_list(
+        "action", "reason"))  # fmt: skip
+    assert actions == [("lock", "final analysis"), ("unlock", "query on a week-24 value")]
+
+
+def test_the_board_gets_an_unblinded_report_but_never_datasets(trial, followed, tmp_path):
+    board = trial[Role.DSMB]
+    with pytest.raises(NotAllowed):
+        build_datasets(board, blinded=False)
+    assert main(["export", "report", "--out", str(tmp_path / "r"), "--as", "statistician",
+                 "--unblinded"]) == 1  # fmt: skip
+    assert main(["export", "report", "--out", str(tmp_path / "r"), "--as", "dsmb",
+                 "--unblinded"]) == 0  # fmt: skip
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "Single infusion" in html and "Blinded report" not in html
+    assert (tmp_path / "r" / "report.pdf").exists()
+    assert main(["export", "report", "--out", str(tmp_path / "b"), "--as", "statistician"]) == 0
+    blinded = (tmp_path / "b" / "report.html").read_text()
+    assert not [w for w in ARM_WORDS if w in blinded]

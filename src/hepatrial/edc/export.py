@@ -12,6 +12,7 @@ apart (number of infusions, date of the last infusion, actual arm, infusion-visi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -45,6 +46,8 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.roles import Role
+from hepatrial.edc.services.lock import current_lock
 from hepatrial.protocol.model import Protocol
 
 S = ParticipantStatus
@@ -122,15 +125,68 @@ def _first_date(entries) -> dt.date | None:
     return min((_date(row) for _, row in entries if row.normalized_text), default=None)
 
 
-def build_datasets(actor: Actor, *, blinded: bool = True) -> Export:
-    """The four datasets for the participants of the actor's sites; writes an export audit row."""
-    sites = actor.sites_for(Action.EXPORT_BLINDED)
+def export_sites(actor: Actor, *, blinded: bool, report_only: bool = False) -> list[str]:
+    """Sites whose data the actor may take out this way; refuses with the reason otherwise.
+
+    Unblinded datasets need a locked database; an unblinded report (aggregate only) is also
+    open to the data-safety board before the lock.
+    """
+    if blinded:
+        action = Action.EXPORT_BLINDED
+    else:
+        action = Action.REPORT_UNBLINDED if report_only else Action.EXPORT_UNBLINDED
+    sites = actor.sites_for(action)
     if not sites:
-        raise NotAllowed("your role does not include exporting analysis datasets")
-    if not blinded:
-        raise NotAllowed(
-            "an unblinded export needs a locked database, which this version cannot lock yet"
+        what = (
+            "an unblinded report"
+            if action == Action.REPORT_UNBLINDED
+            else ("unblinded analysis datasets" if not blinded else "analysis datasets")
         )
+        raise NotAllowed(f"your role does not include exporting {what}")
+    board = all(actor.roles[s] == Role.DSMB for s in sites)
+    if not blinded and not (report_only and board) and current_lock() is None:
+        raise NotAllowed(
+            "unblinded output needs a locked database (an administrator runs `hepatrial lock`), "
+            "except the data-safety board's aggregate report"
+        )
+    return sites
+
+
+def screening_frame(sites: list[str]) -> pd.DataFrame:
+    """One row per screened person for the CONSORT diagram; no arm, nothing clinical."""
+    _, loaded = active_protocol()
+    labels = {c.oid: c.label.en.replace(";", ",") for c in loaded.protocol.eligibility}
+    rows = []
+    people = Participant.objects.filter(site__code__in=sites).select_related("site")
+    for p in people.order_by("screening_number"):
+        if p.randomization_date:
+            status = "randomized"
+        elif p.status == S.SCREEN_FAILED:
+            status = "screen_failed"
+        elif p.status == S.WITHDRAWN:
+            status = "declined"
+        else:
+            status = "pending"
+        failed = list(p.failed_criteria or []) if status == "screen_failed" else []
+        rows.append({
+            "SCRNUM": p.screening_number, "SITEID": p.site.code,
+            "SCREENDT": p.screened_on.isoformat(), "SCRSTAT": status,
+            "FAILCRIT": ";".join(failed), "FAILLBL": ";".join(labels.get(c, c) for c in failed),
+            "USUBJID": f"{loaded.protocol.study.registry_id}-{p.screening_number}"
+            if p.randomization_date else "",
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=SCREENING_COLUMNS)
+
+
+SCREENING_COLUMNS = ["SCRNUM", "SITEID", "SCREENDT", "SCRSTAT", "FAILCRIT", "FAILLBL", "USUBJID"]
+
+
+def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = False) -> Export:
+    """The four datasets for the participants of the actor's sites; writes an export audit row.
+
+    ``report_only`` marks datasets that feed a report in memory and are never written out.
+    """
+    sites = export_sites(actor, blinded=blinded, report_only=report_only)
     version, loaded = active_protocol()
     protocol = loaded.protocol
     people = list(
@@ -172,10 +228,12 @@ def build_datasets(actor: Actor, *, blinded: bool = True) -> Export:
         "export", username=actor.username, object_type="export", object_id="adam",
         new=f"{len(people)} participants", context={
             "blinded": blinded, "sites": sites, "protocol": version.content_hash,
+            "report_only": report_only,
         },
     )  # fmt: skip
     if blinded:
         plan = plan_for(protocol, codes, {a: f"Arm {c}" for a, c in codes.items()})
+        plan = dataclasses.replace(plan, arms=tuple(sorted(plan.arms)))
     else:
         plan = plan_for(protocol, {a.code: a.code for a in protocol.arms},
                         {a.code: a.label.en for a in protocol.arms})  # fmt: skip

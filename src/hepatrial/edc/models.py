@@ -315,3 +315,18 @@ class Notice(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class DatabaseLock(models.Model):
+    """A lock of the trial's clinical data: while one is open (not unlocked), nothing changes.
+
+    Locking is what allows an unblinded export for the final analysis; the rows are kept, so the
+    history of locks and reopenings stays visible next to the audit trail.
+    """
+
+    locked_at = models.DateTimeField()
+    locked_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.CharField(max_length=150, blank=True)
+    unlock_reason = models.TextField(blank=True)

@@ -25,6 +25,9 @@ class Action(StrEnum):
     VIEW_ALLOCATION_LIST = "view_allocation_list"
     VIEW_AGGREGATE_BY_ARM = "view_aggregate_by_arm"
     EXPORT_BLINDED = "export_blinded"
+    EXPORT_UNBLINDED = "export_unblinded"
+    REPORT_UNBLINDED = "report_unblinded"
+    LOCK_DATABASE = "lock_database"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
 
@@ -52,11 +55,16 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_ALLOCATION_LIST: frozenset({R.CELL_THERAPY}),
     Action.VIEW_AGGREGATE_BY_ARM: frozenset({R.DSMB}),
     Action.EXPORT_BLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR}),
+    Action.EXPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR}),
+    Action.REPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR, R.DSMB}),
+    Action.LOCK_DATABASE: frozenset({R.ADMINISTRATOR}),
     Action.VIEW_AUDIT: frozenset({R.ADMINISTRATOR, R.MONITOR}),
     Action.MANAGE_USERS: frozenset({R.ADMINISTRATOR}),
 }
 """Action → roles allowed. The data-safety board sees arms only in aggregate reports, never a
-participant's record; the statistician works on blinded exports only."""
+participant's record; the statistician works on blinded exports until the database is locked:
+``export_unblinded`` and, for roles other than the data-safety board, ``report_unblinded`` also
+need a locked database (checked by the export service)."""
 
 
 def permission_table_markdown() -> str:

@@ -1,0 +1,142 @@
+"""``hepatrial export adam|report`` and ``hepatrial lock|unlock``: data out of the database.
+
+Every command names the user it acts for (``--as``); their role and sites decide what may
+leave the database, exactly as on the web pages, and each export is audited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _actor(username: str):
+    from hepatrial.edc.models import User
+    from hepatrial.edc.permissions import actor_for
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        print(f"no active user {username!r}", file=sys.stderr)
+        return None
+    return actor_for(user)
+
+
+def cmd_export_adam(args: argparse.Namespace) -> int:
+    from hepatrial.analysis.datasets import write_adam
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.export import build_datasets, export_sites, screening_frame
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        export = build_datasets(actor, blinded=not args.unblinded)
+        screening = screening_frame(export_sites(actor, blinded=not args.unblinded))
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    write_adam(export.datasets, out)
+    screening.to_csv(out / "screening.csv", index=False)
+    (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
+    counts = {
+        name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
+    }
+    summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
+    print(
+        f"{'blinded ' if export.blinded else ''}analysis datasets written to {out}: {summary}, "
+        f"screening {len(screening)} rows"
+    )
+    return 0
+
+
+def cmd_export_report(args: argparse.Namespace) -> int:
+    """The report straight from the database; the datasets stay in memory."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.export import build_datasets, export_sites, screening_frame
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.render import build_report
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    blinded = not args.unblinded
+    try:
+        export = build_datasets(actor, blinded=blinded, report_only=True)
+        screening = screening_frame(export_sites(actor, blinded=blinded, report_only=True))
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _, loaded = active_protocol()
+    report = build_report(
+        export.datasets, export.plan, blinded=blinded, screening=screening, protocol=loaded
+    )
+    out = report.write(args.out)
+    print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.services.lock import lock_database, unlock_database
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        if args.command == "lock":
+            lock = lock_database(actor, args.reason)
+            print(f"database locked at {lock.locked_at:%Y-%m-%d %H:%M} UTC by {lock.locked_by}")
+        else:
+            lock = unlock_database(actor, args.reason)
+            print(f"database reopened by {lock.unlocked_by}")
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _with_django(func):
+    def run(args: argparse.Namespace) -> int:
+        from hepatrial.cli import setup_django
+
+        setup_django()
+        return func(args)
+
+    return run
+
+
+def _as_user(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as", dest="as_user", required=True, metavar="USERNAME",
+        help="the user acting: their role and sites decide what is allowed",
+    )  # fmt: skip
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser("export", help="export data from the database")
+    export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    adam = export_sub.add_parser(
+        "adam", help="analysis datasets (ADSL, ADLB, ADTTE, ADAE, screening) as CSV"
+    )
+    adam.add_argument("--out", required=True, metavar="DIR")
+    _as_user(adam)
+    adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    adam.set_defaults(func=_with_django(cmd_export_adam))
+    report = export_sub.add_parser("report", help="the statistical report (HTML + PDF)")
+    report.add_argument("--out", required=True, metavar="DIR")
+    _as_user(report)
+    report.add_argument(
+        "--unblinded",
+        action="store_true",
+        help="arms in clear (a locked database, or the data-safety board)",
+    )
+    report.set_defaults(func=_with_django(cmd_export_report))
+    for name, text in (("lock", "lock the clinical data (final analysis)"),
+                       ("unlock", "reopen a locked database")):  # fmt: skip
+        command = sub.add_parser(name, help=text)
+        _as_user(command)
+        command.add_argument("--reason", required=True)
+        command.set_defaults(func=_with_django(cmd_lock))
