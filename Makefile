@@ -46,6 +46,7 @@ system-deps:
 ## Screenshots of a running `make demo` for the README (docs/screenshots/)
 screenshots: install
 	$(BIN)/python scripts/take-screenshots.py
+	$(BIN)/python scripts/report-screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -212,3 +212,10 @@ def test_analyze_writes_results_html_and_pdf(data, tmp_path):
     assert "Blinded report" in html and "Excluded (n=6)" in html
     assert hashlib.sha256((tmp_path / "adam" / "adsl.csv").read_bytes()).hexdigest() in html
     assert read_adam(tmp_path / "adam").adsl.shape[0] == 92
+
+
+def test_ids_are_unique_across_the_page_so_no_figure_clips_to_another(blinded):
+    ids = re.findall(r'\bid="([^"]+)"', blinded.html)
+    assert len(ids) > 100 and len(ids) == len(set(ids))
+    for target in set(re.findall(r"url\(#([^)]+)\)", blinded.html)):
+        assert target in ids

@@ -7,7 +7,9 @@ sets it with the report's fonts, Chinese labels included, and it can be searched
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -30,11 +32,19 @@ LINES = ("-", "--", "-.", ":")
 
 
 def _svg(fig) -> str:
+    """The figure as inline SVG whose ids are its own.
+
+    matplotlib numbers ids the same way in every figure (``text_1``, clip paths); several
+    figures inline in one page would share them, and a figure could clip to another's box.
+    """
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    prefix = "f" + hashlib.sha256(text.encode()).hexdigest()[:10] + "-"
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    return re.sub(r"(url\(#|href=\"#)", rf"\g<1>{prefix}", text)
 
 
 def _risk_rows(ax, arms: Sequence[str], labels: Mapping[str, str], tables: Mapping) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _svg_style_notes(record: logging.LogRecord) -> bool:
+    """Drop WeasyPrint's notes on SVG presentation properties (``fill``, ``stroke`` ...) in
+    inline figures: its CSS parser does not know them, its SVG renderer then applies them."""
+    return not str(record.msg).startswith("Ignored `")
+
+
 @dataclass
 class Report:
     html: str
@@ -54,6 +61,7 @@ class Report:
         """``report.html`` and ``report.pdf`` in ``folder``; returns the folder."""
         from weasyprint import HTML
 
+        logging.getLogger("weasyprint").addFilter(_svg_style_notes)
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.html").write_text(self.html, encoding="utf-8")
