@@ -106,9 +106,19 @@ def results(r_reference, tmp_path_factory) -> dict:
     write_adam(pbc_as_adam(pbc, seq), folder / "adam")
     (folder / "plan.json").write_text(json.dumps(PLAN))
     args = argparse.Namespace(adam=str(folder / "adam"), out=str(folder / "out"),
-                              plan=str(folder / "plan.json"))  # fmt: skip
+                              plan=str(folder / "plan.json"), no_report=False, unblinded=True,
+                              protocol=None)  # fmt: skip
     assert cli.run(args) == 0
-    return json.loads((folder / "out" / "results.json").read_text())
+    results = json.loads((folder / "out" / "results.json").read_text())
+    results["_report"] = (folder / "out" / "report.html").read_text(encoding="utf-8")
+    return results
+
+
+def test_another_trials_datasets_get_their_report(results):
+    """Not our trial, not our arms: the report still shows every section, in their names."""
+    html = results["_report"]
+    assert "Allocated to D-penicillamine" in html and "Allocated to Placebo" in html
+    assert "Blinded report" not in html and html.count("Number at risk") >= 2
 
 
 def approx(value, rel=1e-8):

@@ -219,3 +219,10 @@ def test_datasets_whose_arms_are_not_the_plans_are_refused(tmp_path):
     datasets.adsl["ARMCD"] = datasets.adsl["ARMCD"].map({"SINGLE": "X", "DOUBLE": "Y"})
     with pytest.raises(PlanMismatch, match="ADSL ARMCD has arms X, Y but the analysis plan"):
         run_analysis(datasets, AnalysisPlan())
+
+
+def test_trajectories_without_the_optional_unit_column(trial92):
+    data = type(trial92)(trial92.adsl, trial92.adlb.drop(columns="AVALU"), trial92.adtte,
+                         trial92.adae)  # fmt: skip
+    results = run_analysis(data)
+    assert results["descriptive"]["trajectories"]["ALT"]["unit"] == ""

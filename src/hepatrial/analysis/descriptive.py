@@ -61,8 +61,9 @@ def trajectories(
                 {"visit": float(v), **mean_interval(mine.loc[mine["AVISITN"] == v, "AVAL"], level)}
                 for v in visits
             ]
+        units = rows["AVALU"].dropna() if "AVALU" in rows else pd.Series(dtype=str)
         out[param] = {
-            "unit": str(rows["AVALU"].dropna().iloc[0]) if rows["AVALU"].notna().any() else "",
+            "unit": str(units.iloc[0]) if len(units) else "",
             "visits": [{"day": float(v), "name": str(names.get(v, v))} for v in visits],
             "by_arm": per_arm,
         }
