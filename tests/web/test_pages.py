@@ -73,3 +73,19 @@ def test_sign_in_is_protected_by_csrf(trial):
 
 def test_health_answers_without_sign_in(client):
     assert client.get(reverse("health")).json() == {"status": "ok"}
+
+
+def test_every_page_says_when_the_database_is_locked(client, trial):
+    from hepatrial.edc.models import User
+    from hepatrial.edc.permissions import actor_for
+    from hepatrial.edc.services.lock import lock_database, unlock_database
+
+    admin = actor_for(User.objects.get(username="admin"))
+    assert client.login(username="coordinator", password=trial["coordinator"])
+    assert b"database-lock" not in client.get(reverse("overview")).content
+    lock_database(admin, "final analysis")
+    for page in (reverse("overview"), reverse("participants")):
+        content = client.get(page).content.decode()
+        assert 'data-testid="database-lock"' in content and "(final analysis)" in content
+    unlock_database(admin, "data query")
+    assert b"database-lock" not in client.get(reverse("overview")).content
