@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 STYLE = {
     "svg.fonttype": "none",
@@ -122,4 +123,25 @@ def trajectory_figure(
         ax.set_ylabel(f"Mean ({summary['unit']})" if summary["unit"] not in ("", "1") else "Mean")
         ax.set_title(title, loc="left")
         ax.legend(frameon=False)
+        return _svg(fig)
+
+
+def forest_figure(rows: Sequence[tuple[str, float | None, float | None, float | None]], *,
+                  xlabel: str, title: str, null: float = 0.0,
+                  percent: bool = False) -> str:  # fmt: skip
+    """One estimate with its interval per row (top row first); a dashed line at no effect."""
+    rows = [r for r in rows if None not in r[1:]]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.2, 0.5 + 0.42 * max(len(rows), 1)))
+        for i, (_, estimate, lower, upper) in enumerate(rows):
+            y = len(rows) - 1 - i
+            ax.plot([lower, upper], [y, y], color=COLOURS[0])
+            ax.plot([estimate], [y], "s", color=COLOURS[0], ms=5)
+        ax.axvline(null, color="#777", ls="--", lw=0.8)
+        ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xlabel(xlabel)
+        if percent:
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(title, loc="left")
         return _svg(fig)

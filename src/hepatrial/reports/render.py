@@ -128,6 +128,15 @@ def _sections(
     out["primary"] = (
         f"<p>{ESC(primary['endpoint'])}, {ESC(primary['population'])} population.</p>"
         + tables.primary_table(primary, arms)
+        + _figure(
+            figures.forest_figure(
+                tables.risk_differences(primary),
+                xlabel=f"Risk difference, {arms.contrast}",
+                title="Proportion in Child-Pugh class A: difference between arms",
+                percent=True,
+            ),
+            "Risk difference with 95% CI, primary analysis and each sensitivity analysis.",
+        )  # fmt: skip
         + "<h3>Child-Pugh class at baseline and at the timepoint</h3>"
         + tables.shift_table(results["descriptive"]["child_pugh_shift"], arms)
     )

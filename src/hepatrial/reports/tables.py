@@ -57,6 +57,17 @@ def _proportion_row(name: str, result: Mapping, arms: Arms) -> list[str]:
     return cells
 
 
+def risk_differences(primary: Mapping) -> list[tuple[str, float | None, ...]]:
+    """(analysis, estimate, lower, upper) of the primary analysis, then each sensitivity one."""
+    analyses = [(STRATEGY_NAMES[primary["missing_data"]], primary)]
+    analyses += [(STRATEGY_NAMES.get(k, k), v) for k, v in primary["sensitivity"].items()]
+    out = []
+    for name, result in analyses:
+        rd = result.get("risk_difference", {})
+        out.append((name, rd.get("estimate"), rd.get("ci_lower"), rd.get("ci_upper")))
+    return out
+
+
 def primary_table(primary: Mapping, arms: Arms) -> str:
     """Primary estimand and every sensitivity analysis, one row each."""
     rows = [_proportion_row(f"Primary: {STRATEGY_NAMES[primary['missing_data']]}", primary, arms)]
