@@ -16,34 +16,49 @@ STRICT = os.environ.get("HEPATRIAL_STRICT", "") == "1"
 R_SCRIPT = Path(__file__).with_name("r_reference.R")
 
 
-@pytest.fixture(scope="session")
-def r_reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run ``r_reference.R`` once: exports survival::pbc/pbcseq and R's results as JSON.
+def run_r(script: Path, out: Path, packages: str) -> dict:
+    """Run an R script that writes ``reference.json`` into ``out``; its parsed content.
 
-    Without Rscript (or its packages survival, cmprsk, nlme, jsonlite) the tests that need it
-    skip, except in strict mode (HEPATRIAL_STRICT=1, as in CI), where they fail.
+    Without Rscript or its packages the calling tests skip, except in strict mode
+    (HEPATRIAL_STRICT=1, as in CI), where they fail.
     """
     rscript = shutil.which("Rscript")
     if rscript is None:
-        reason = (
-            "Rscript not installed (Debian: r-base-core r-cran-survival r-cran-cmprsk "
-            "r-cran-nlme r-cran-jsonlite)"
-        )
+        reason = f"Rscript not installed (Debian: r-base-core {packages})"
         if STRICT:
             pytest.fail(f"strict mode: {reason}", pytrace=False)
         pytest.skip(reason)
-    out = tmp_path_factory.mktemp("r_reference")
     proc = subprocess.run(
-        [rscript, "--vanilla", str(R_SCRIPT), str(out)], capture_output=True, text=True, timeout=300
+        [rscript, "--vanilla", str(script), str(out)], capture_output=True, text=True, timeout=300
     )
     if proc.returncode != 0:
-        reason = f"R reference script failed: {proc.stderr.strip()[-500:]}"
+        reason = f"{script.name} failed: {proc.stderr.strip()[-500:]}"
         if STRICT or "there is no package" not in proc.stderr:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     data = json.loads((out / "reference.json").read_text())
     data["_dir"] = str(out)
     return data
+
+
+@pytest.fixture(scope="session")
+def r_reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``r_reference.R`` once: survival::pbc/pbcseq as CSV and R's results as JSON."""
+    return run_r(
+        R_SCRIPT,
+        tmp_path_factory.mktemp("r_reference"),
+        "r-cran-survival r-cran-cmprsk r-cran-nlme r-cran-jsonlite",
+    )
+
+
+@pytest.fixture(scope="session")
+def r_mice(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``r_mice.R`` once: multiple imputation of a binary outcome by mice on survival::pbc."""
+    return run_r(
+        R_SCRIPT.with_name("r_mice.R"),
+        tmp_path_factory.mktemp("r_mice"),
+        "r-cran-mice r-cran-survival r-cran-jsonlite",
+    )
 
 
 @pytest.fixture(scope="session")
