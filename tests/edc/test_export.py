@@ -193,3 +193,17 @@ def test_the_board_gets_an_unblinded_report_but_never_datasets(trial, followed, 
     assert main(["export", "report", "--out", str(tmp_path / "b"), "--as", "statistician"]) == 0
     blinded = (tmp_path / "b" / "report.html").read_text()
     assert not [w for w in ARM_WORDS if w in blinded]
+
+
+def test_lock_and_unlock_from_the_command_line(trial, capsys):
+    assert main(["lock", "--as", "statistician", "--reason", "final analysis"]) == 1
+    assert "only an administrator" in capsys.readouterr().err
+    assert main(["lock", "--as", "admin", "--reason", "  "]) == 1
+    assert "say why" in capsys.readouterr().err
+    assert main(["lock", "--as", "admin", "--reason", "final analysis"]) == 0
+    assert "database locked" in capsys.readouterr().out
+    assert main(["lock", "--as", "admin", "--reason", "again"]) == 1
+    assert "already locked" in capsys.readouterr().err
+    assert main(["unlock", "--as", "admin", "--reason", "query"]) == 0
+    assert main(["unlock", "--as", "admin", "--reason", "query"]) == 1
+    assert "not locked" in capsys.readouterr().err
