@@ -105,6 +105,17 @@ def test_blinded_export_carries_no_arm(trial, followed, tmp_path):
     assert AuditEvent.objects.filter(action="export").count() == 2
 
 
+def test_blinded_export_leaves_out_infusion_reactions_which_would_tell_the_arm(trial, followed):
+    """A reaction at the second infusion (day 28) can only happen in the double arm."""
+    blinded = build_datasets(trial[Role.STATISTICIAN]).datasets
+    assert not (blinded.adae["INFRFL"] == "Y").any()
+    assert set(blinded.adae["AETERM"]) == {"Fever"}
+    lock_database(trial[Role.ADMINISTRATOR], "final analysis")
+    clear = build_datasets(trial[Role.STATISTICIAN], blinded=False).datasets
+    reactions = clear.adae[clear.adae["INFRFL"] == "Y"]
+    assert list(reactions["AETERM"]) == ["fever and chills"]
+
+
 def test_roles_without_export_are_refused(trial, followed):
     for role in (Role.COORDINATOR, Role.OUTCOME_ASSESSOR, Role.CELL_THERAPY, Role.DSMB):
         with pytest.raises(NotAllowed):

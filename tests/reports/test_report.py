@@ -220,3 +220,12 @@ def test_ids_are_unique_across_the_page_so_no_figure_clips_to_another(blinded):
     assert len(ids) > 100 and len(ids) == len(set(ids))
     for target in set(re.findall(r"url\(#([^)]+)\)", blinded.html)):
         assert target in ids
+
+
+def test_report_of_a_blinded_export_says_infusion_reactions_are_withheld(data):
+    coded = recode_datasets(data, {"SINGLE": "X", "DOUBLE": "Y"})
+    without = AdamDatasets(coded.adsl, coded.adlb, coded.adtte,
+                           coded.adae[coded.adae["INFRFL"] != "Y"])  # fmt: skip
+    plan = AnalysisPlan(arms=("X", "Y"), arm_labels={"X": "Arm X", "Y": "Arm Y"})
+    assert "leaves infusion reactions out" in build_report(without, plan).html
+    assert "leaves infusion reactions out" not in build_report(data, seed=1).html

@@ -7,7 +7,8 @@ export exactly as it reads any other folder of datasets.
 Blinding: every export is blinded unless the caller asks otherwise and may see arms. A blinded
 export codes the arms as ``X`` and ``Y`` by a mapping derived from the list's secret seed
 fingerprint and the site, which is never printed; and it leaves out what would tell the arms
-apart (number of infusions, date of the last infusion, actual arm, infusion-visit records).
+apart (number of infusions, date of the last infusion, actual arm, infusion-visit records,
+infusion reactions).
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = Fa
         adsl.append(_adsl_row(study, p, protocol, arm, codes, infusions, values, visits, blinded))
         adlb += _adlb_rows(study, p, protocol, values, interventions)
         adtte += _adtte_rows(study, p, values, adsl[-1])
-        adae += _adae_rows(study, p, values, visits, interventions, infusions)
+        adae += _adae_rows(study, p, values, visits, interventions, infusions, blinded)
     frames = {
         "ADSL": pd.DataFrame(adsl),
         "ADLB": _with_flags(pd.DataFrame(adlb), schedule_of(protocol)),
@@ -397,7 +398,9 @@ def _adae_columns():
             "AEREL", "ASTDT", "ASTDY", "AENDT", "TRTEMFL", "INFRFL")  # fmt: skip
 
 
-def _adae_rows(study, p, values, visits, interventions, infusions) -> list[dict]:
+def _adae_rows(study, p, values, visits, interventions, infusions, blinded) -> list[dict]:
+    """Adverse events and infusion reactions. A blinded export leaves infusion reactions out:
+    one on or after the second infusion's day could only happen in the double arm."""
     records = defaultdict(dict)
     for (pid, oid), entries in values.items():
         if pid != p.pk:
@@ -413,7 +416,11 @@ def _adae_rows(study, p, values, visits, interventions, infusions) -> list[dict]
             rows.append(_ae(study, p, len(rows) + 1, record["I.AETERM"].text, grade,
                             record.get("I.AESER"), record.get("I.AEREL"), start,
                             _date(record.get("I.AEENDT")), first_infusion, "N"))  # fmt: skip
-        elif record.get("I.INFREACT") and record["I.INFREACT"].normalized_text == "true":
+        elif (
+            not blinded
+            and record.get("I.INFREACT")
+            and record["I.INFREACT"].normalized_text == "true"
+        ):
             on = record["I.INFREACT"].form_record.visit.visit_date
             term = record["I.INFREACTD"].text if "I.INFREACTD" in record else "Infusion reaction"
             rows.append(_ae(study, p, len(rows) + 1, term, None, None, None, on, None,

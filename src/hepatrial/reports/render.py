@@ -200,6 +200,12 @@ def _sections(
         )
     )
     out["safety"] = tables.safety_tables(results["safety"], arms)
+    if blinding.is_coded(data.adsl) and not (data.adae["INFRFL"] == "Y").any():
+        out["safety"] = (
+            "<p class='note'>These datasets come from a blinded export, which leaves infusion "
+            "reactions out (a reaction at the second infusion would tell the arm); the "
+            "unblinded report shows them.</p>" + out["safety"]
+        )
     return out
 
 
