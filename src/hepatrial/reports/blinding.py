@@ -21,7 +21,6 @@ from hepatrial.analysis.datasets import AdamDatasets
 from hepatrial.analysis.plan import AnalysisPlan
 
 LETTERS = ("X", "Y", "Z", "W")
-ARM_CODE_COLUMNS = ("ARMCD", "ACTARMCD")
 ARM_LABEL_COLUMNS = ("ARM", "TRT01P", "TRT01A")
 
 

@@ -62,8 +62,8 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     )
 
 
-def exclusion_reasons(screening: pd.DataFrame) -> tuple[dict[str, int], list[str]]:
-    """Counts by status and the lines of the "Excluded" box, failed criteria first."""
+def exclusion_reasons(screening: pd.DataFrame) -> list[str]:
+    """The lines of the "Excluded" box: failed criteria first, then the other reasons."""
     status = screening["SCRSTAT"].fillna("other").str.lower()
     counts = Counter(status)
     failed = screening[status == "screen_failed"]
@@ -88,7 +88,7 @@ def exclusion_reasons(screening: pd.DataFrame) -> tuple[dict[str, int], list[str
     if counts["pending"]:
         lines.append(f"Eligible, not yet randomized (n={counts['pending']})")
     lines.append(f"Other reasons (n={counts['other']})")
-    return dict(counts), lines
+    return lines
 
 
 def consort_svg(
@@ -104,8 +104,7 @@ def consort_svg(
         assessed = Box(
             middle - WIDTH / 2 - 80, 10, [f"Assessed for eligibility (n={len(screening)})"]
         )
-        _, lines = exclusion_reasons(screening)
-        excluded = Box(middle - 60, assessed.bottom + GAP, lines, WIDTH + 60)
+        excluded = Box(middle - 60, assessed.bottom + GAP, exclusion_reasons(screening), WIDTH + 60)
         randomized = Box(assessed.x, excluded.bottom + GAP, [f"Randomized (n={len(adsl)})"])
         parts += [assessed.svg(), excluded.svg(), randomized.svg()]
         parts.append(_arrow(assessed.centre, assessed.bottom, assessed.centre, randomized.y))

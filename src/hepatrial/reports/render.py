@@ -114,6 +114,27 @@ def _outcome_name(code: str) -> str:
     return TTE_PARAMS.get(code, code).split(" (")[0]
 
 
+CURVE_AXES = {"surv": "Probability", "cif": "Cumulative incidence"}
+
+
+def _curves(sections: dict, value: str, labels: dict[str, str], caption: str) -> str:
+    """One step figure per time-to-event parameter; a ``{}`` in ``caption`` takes its name."""
+    return "".join(
+        _figure(
+            figures.step_figure(
+                section,
+                list(labels),
+                labels,
+                value=value,
+                ylabel=CURVE_AXES[value],
+                title=_outcome_name(code),
+            ),
+            caption.format(_outcome_name(code)),
+        )  # fmt: skip
+        for code, section in sections.items()
+    )
+
+
 def _sections(
     results: dict[str, Any], data: AdamDatasets, screening: pd.DataFrame | None
 ) -> dict[str, str]:
@@ -151,54 +172,19 @@ def _sections(
     )
     competing = results["competing_risks"]
     decomp = {k: v for k, v in competing.items() if k != "LTX"}
-    out["decompensation"] = tables.incidence_table(decomp, arms) + "".join(
-        _figure(
-            figures.step_figure(
-                section,
-                codes,
-                labels,
-                value="cif",
-                ylabel="Cumulative incidence",
-                title=_outcome_name(code),
-            ),
-            f"{_outcome_name(code)}: cumulative incidence (Aalen-Johansen) with numbers at risk.",
-        )  # fmt: skip
-        for code, section in decomp.items()
-    )
-    survival = results["survival"]
     transplant = {k: v for k, v in competing.items() if k == "LTX"}
+    survival = results["survival"]
+    out["decompensation"] = tables.incidence_table(decomp, arms) + _curves(
+        decomp, "cif", labels, "{}: cumulative incidence (Aalen-Johansen) with numbers at risk."
+    )
     out["survival"] = (
         tables.survival_table(survival, arms)
         + tables.incidence_table(transplant, arms)
-        + "".join(
-            _figure(
-                figures.step_figure(
-                    section,
-                    codes,
-                    labels,
-                    value="surv",
-                    ylabel="Probability",
-                    title=_outcome_name(code),
-                ),
-                f"{_outcome_name(code)}: Kaplan-Meier estimate with 95% CI and numbers at risk.",
-            )  # fmt: skip
-            for code, section in survival.items()
-        )
-        + "".join(
-            _figure(
-                figures.step_figure(
-                    section,
-                    codes,
-                    labels,
-                    value="cif",
-                    ylabel="Cumulative incidence",
-                    title=_outcome_name(code),
-                ),
-                "Liver transplantation: cumulative incidence with death as competing risk.",
-            )  # fmt: skip
-            for code, section in transplant.items()
-        )
-    )
+        + _curves(survival, "surv", labels,
+                  "{}: Kaplan-Meier estimate with 95% CI and numbers at risk.")
+        + _curves(transplant, "cif", labels,
+                  "Liver transplantation: cumulative incidence with death as competing risk.")
+    )  # fmt: skip
     out["safety"] = tables.safety_tables(results["safety"], arms)
     if blinding.is_coded(data.adsl) and not (data.adae["INFRFL"] == "Y").any():
         out["safety"] = (
