@@ -218,3 +218,16 @@ def test_lock_and_unlock_from_the_command_line(trial, capsys):
     assert main(["unlock", "--as", "admin", "--reason", "query"]) == 0
     assert main(["unlock", "--as", "admin", "--reason", "query"]) == 1
     assert "not locked" in capsys.readouterr().err
+
+
+def test_a_form_save_asks_for_the_lock_once_not_once_per_row(trial):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    participant, _ = trial.randomized(days_ago=20)
+    on = Visit.objects.get(participant=participant, event_oid="W1").target_date
+    with CaptureQueriesContext(connection) as queries:
+        save_form(trial.coordinator, participant.screening_number, "W1", "F.LAB", LABS_CLASS_B,
+                  base_version=0, visit_date=on)  # fmt: skip
+    asked = [q for q in queries.captured_queries if "edc_databaselock" in q["sql"]]
+    assert len(asked) == 1

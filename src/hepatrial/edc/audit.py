@@ -68,6 +68,14 @@ def batched() -> Iterator[None]:
         _pending.reset(token)
 
 
+def current_batch() -> list[AuditEvent] | None:
+    """The rows the running service has recorded so far; ``None`` outside a service.
+
+    A new list for each service run, so its identity also tells one service run from the next.
+    """
+    return _pending.get()
+
+
 F = TypeVar("F", bound=Callable)
 
 

@@ -7,6 +7,8 @@ remembering to check. Locking and reopening are audited with their reasons.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 
@@ -79,8 +81,29 @@ def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
     return lock
 
 
+_checked: ContextVar[tuple[list, DatabaseLock | None] | None] = ContextVar(
+    "lock_checked", default=None
+)
+
+
+def _lock_for_this_write() -> DatabaseLock | None:
+    """:func:`current_lock`, asked once per service run rather than once per row it saves.
+
+    A service's writes share one transaction, so the first answer holds for the rest of them;
+    writes outside a service (a script, the admin) ask every time.
+    """
+    batch = audit.current_batch()
+    if batch is None:
+        return current_lock()
+    memo = _checked.get()
+    if memo is None or memo[0] is not batch:
+        memo = (batch, current_lock())
+        _checked.set(memo)
+    return memo[1]
+
+
 def _refuse_while_locked(sender, instance, **kwargs) -> None:
-    lock = current_lock()
+    lock = _lock_for_this_write()
     if lock is not None:
         raise DatabaseLocked(
             f"the database was locked on {lock.locked_at:%Y-%m-%d} by {lock.locked_by} "
