@@ -229,3 +229,15 @@ def test_report_of_a_blinded_export_says_infusion_reactions_are_withheld(data):
     plan = AnalysisPlan(arms=("X", "Y"), arm_labels={"X": "Arm X", "Y": "Arm Y"})
     assert "leaves infusion reactions out" in build_report(without, plan).html
     assert "leaves infusion reactions out" not in build_report(data, seed=1).html
+
+
+def test_results_given_by_the_caller_are_reused_only_for_the_same_arms_and_plan(data, unblinded):
+    clear = unblinded.results
+    again = build_report(data, blinded=False, results=clear)
+    assert again.results is clear
+    blinded = build_report(data, seed=2, results=clear)
+    assert blinded.results is not clear and blinded.results["meta"]["arms"] == {
+        "X": "Arm X", "Y": "Arm Y"
+    }  # fmt: skip
+    for word in TRUE_NAMES:
+        assert word not in blinded.html

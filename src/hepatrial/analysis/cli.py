@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     return write_report(
         Path(args.adam), datasets, plan, out, unblinded=args.unblinded,
-        protocol_file=args.protocol,
+        protocol_file=args.protocol, results=results,
     )  # fmt: skip
 
 

@@ -26,17 +26,17 @@ def _actor(username: str):
 def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, export_sites, screening_frame
+    from hepatrial.edc.export import build_datasets, screening_frame
 
     actor = _actor(args.as_user)
     if actor is None:
         return 2
     try:
         export = build_datasets(actor, blinded=not args.unblinded)
-        screening = screening_frame(export_sites(actor, blinded=not args.unblinded))
     except NotAllowed as exc:
         print(exc, file=sys.stderr)
         return 1
+    screening = screening_frame(export.sites)
     out = Path(args.out)
     write_adam(export.datasets, out)
     screening.to_csv(out / "screening.csv", index=False)
@@ -55,7 +55,7 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, export_sites, screening_frame
+    from hepatrial.edc.export import build_datasets, screening_frame
     from hepatrial.edc.protocols import active_protocol
     from hepatrial.reports.render import build_report
 
@@ -65,10 +65,10 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     blinded = not args.unblinded
     try:
         export = build_datasets(actor, blinded=blinded, report_only=True)
-        screening = screening_frame(export_sites(actor, blinded=blinded, report_only=True))
     except NotAllowed as exc:
         print(exc, file=sys.stderr)
         return 1
+    screening = screening_frame(export.sites)
     _, loaded = active_protocol()
     report = build_report(
         export.datasets, export.plan, blinded=blinded, screening=screening, protocol=loaded

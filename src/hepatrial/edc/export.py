@@ -77,6 +77,8 @@ class Export:
     blinded: bool
     plan: AnalysisPlan
     """The analysis plan of the protocol, with the arms as this export names them."""
+    sites: list[str]
+    """The sites whose participants the export holds (what the actor may take out)."""
 
 
 def plan_for(protocol: Protocol, arm_names: dict[str, str], labels: dict[str, str]):
@@ -238,7 +240,7 @@ def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = Fa
     else:
         plan = plan_for(protocol, {a.code: a.code for a in protocol.arms},
                         {a.code: a.label.en for a in protocol.arms})  # fmt: skip
-    return Export(datasets, blinded, plan)
+    return Export(datasets, blinded, plan, sites)
 
 
 def _adsl_row(study, p, protocol, arm, codes, infusions, values, visits, blinded) -> dict:

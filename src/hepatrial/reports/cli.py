@@ -19,7 +19,14 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def write_report(
-    folder: Path, datasets, plan, out: Path, *, unblinded: bool, protocol_file: str | None
+    folder: Path,
+    datasets,
+    plan,
+    out: Path,
+    *,
+    unblinded: bool,
+    protocol_file: str | None,
+    results: dict | None = None,
 ) -> int:
     """Build and write the report; messages for the person at the terminal, exit status back."""
     from hepatrial.protocol import ProtocolError, load_protocol
@@ -40,7 +47,7 @@ def write_report(
     try:
         report = build_report(
             datasets, plan, blinded=not unblinded, screening=screening, protocol=protocol,
-            data_files=sorted(folder.glob("*.csv")),
+            data_files=sorted(folder.glob("*.csv")), results=results,
         )  # fmt: skip
     except UnblindingLeak as exc:
         print(exc, file=sys.stderr)

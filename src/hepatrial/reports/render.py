@@ -20,7 +20,7 @@ import pandas as pd
 from hepatrial import __version__
 from hepatrial.analysis.datasets import TTE_PARAMS, AdamDatasets
 from hepatrial.analysis.plan import AnalysisPlan
-from hepatrial.analysis.run import run_analysis
+from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
 from hepatrial.reports import blinding, figures, tables
 from hepatrial.reports.consort import consort_svg
@@ -268,17 +268,21 @@ def build_report(
     protocol: LoadedProtocol | None = None,
     data_files: list[Path] | None = None,
     seed: int | None = None,
+    results: dict[str, Any] | None = None,
 ) -> Report:
     """Analyse and lay out. Blinded (the default) computes everything from recoded arms.
 
     ``seed`` fixes the X/Y shuffle for tests only; by default it comes from the OS and is never
-    printed, so the coding cannot be recovered from the report.
+    printed, so the coding cannot be recovered from the report. ``results`` that the caller
+    computed from these ``data`` are reused when the report analyses the same arms with the same
+    plan (unblinded, or datasets already coded); otherwise the analysis runs again.
     """
     plan = plan or AnalysisPlan()
     secret: dict[str, str] = {}
     if blinded:
         data, plan, secret = blinding.blinded_inputs(data, plan, seed)
-    results = run_analysis(data, plan)
+    if results is None or results["meta"]["plan"] != jsonable(plan.to_dict()):
+        results = run_analysis(data, plan)
     page = render_html(
         results, data, blinded=blinded, screening=screening, protocol=protocol,
         data_files=data_files,
