@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hepatrial.analysis.synthetic import synthetic_adam
+from tests.conftest import unavailable
 
-STRICT = os.environ.get("HEPATRIAL_STRICT", "") == "1"
 R_SCRIPT = Path(__file__).with_name("r_reference.R")
 
 
@@ -24,18 +23,15 @@ def run_r(script: Path, out: Path, packages: str) -> dict:
     """
     rscript = shutil.which("Rscript")
     if rscript is None:
-        reason = f"Rscript not installed (Debian: r-base-core {packages})"
-        if STRICT:
-            pytest.fail(f"strict mode: {reason}", pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"Rscript not installed (Debian: r-base-core {packages})")
     proc = subprocess.run(
         [rscript, "--vanilla", str(script), str(out)], capture_output=True, text=True, timeout=300
     )
     if proc.returncode != 0:
         reason = f"{script.name} failed: {proc.stderr.strip()[-500:]}"
-        if STRICT or "there is no package" not in proc.stderr:
+        if "there is no package" not in proc.stderr:
             pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        unavailable(reason)
     data = json.loads((out / "reference.json").read_text())
     data["_dir"] = str(out)
     return data
