@@ -173,7 +173,8 @@ def test_cli_writes_results_json(trial92, tmp_path):
 
 
 def test_cli_reports_invalid_datasets_with_exit_code_1(tmp_path, capsys):
-    args = argparse.Namespace(adam=str(tmp_path), out=str(tmp_path / "out"), plan=None)
+    args = argparse.Namespace(adam=str(tmp_path), out=str(tmp_path / "out"), plan=None,
+                              no_report=True)  # fmt: skip
     assert cli.run(args) == 1
     assert "adsl.csv" in capsys.readouterr().err
 

@@ -241,3 +241,26 @@ def test_results_given_by_the_caller_are_reused_only_for_the_same_arms_and_plan(
     }  # fmt: skip
     for word in TRUE_NAMES:
         assert word not in blinded.html
+
+
+def _analyze(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    analysis_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["analyze", *argv])
+    return args.func(args)
+
+
+def test_analyze_checks_protocol_and_screening_list_before_any_work(data, tmp_path, capsys):
+    write_adam(data, tmp_path / "adam")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("study: [\n")
+    out = tmp_path / "out"
+    assert _analyze("--adam", str(tmp_path / "adam"), "--out", str(out),
+                    "--protocol", str(broken)) == 2  # fmt: skip
+    assert "broken.yaml:2" in capsys.readouterr().err and not out.exists()
+    screening = _screening(92)
+    screening.loc[[3, 95], "SCRSTAT"] = ["randomised", ""]
+    screening.to_csv(tmp_path / "adam" / "screening.csv", index=False)
+    assert _analyze("--adam", str(tmp_path / "adam"), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "SCRSTAT must be one of" in err and "data rows 4, 96" in err and not out.exists()

@@ -41,6 +41,15 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"analysis plan {plan_file}: {exc}", file=sys.stderr)
         return 2
+    inputs = None
+    if not args.no_report:
+        from hepatrial.reports.cli import report_inputs
+
+        try:
+            inputs = report_inputs(Path(args.adam), args.protocol)
+        except (OSError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
     try:
         datasets = read_adam(args.adam)
     except AdamValidationError as exc:
@@ -61,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from hepatrial.reports.cli import write_report
 
     return write_report(
-        Path(args.adam), datasets, plan, out, unblinded=args.unblinded,
-        protocol_file=args.protocol, results=results,
+        Path(args.adam), datasets, plan, out, unblinded=args.unblinded, inputs=inputs,
+        results=results,
     )  # fmt: skip
 
 

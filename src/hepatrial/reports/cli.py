@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +19,19 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def report_inputs(folder: Path, protocol_file: str | None) -> tuple[Any, pd.DataFrame | None]:
+    """The protocol and the screening list, read before any work is done.
+
+    Raises :class:`ValueError` (a protocol's error lists every mistake) saying what is wrong.
+    """
+    from hepatrial.protocol import load_protocol
+    from hepatrial.reports.consort import read_screening
+
+    protocol = load_protocol(protocol_file) if protocol_file else None
+    scr = folder / "screening.csv"
+    return protocol, read_screening(scr) if scr.exists() else None
+
+
 def write_report(
     folder: Path,
     datasets,
@@ -25,25 +39,16 @@ def write_report(
     out: Path,
     *,
     unblinded: bool,
-    protocol_file: str | None,
+    inputs: tuple[Any, pd.DataFrame | None],
     results: dict | None = None,
 ) -> int:
     """Build and write the report; messages for the person at the terminal, exit status back."""
-    from hepatrial.protocol import ProtocolError, load_protocol
     from hepatrial.reports.blinding import UnblindingLeak, is_coded
     from hepatrial.reports.render import build_report
 
-    protocol = None
-    if protocol_file:
-        try:
-            protocol = load_protocol(protocol_file)
-        except ProtocolError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    protocol, screening = inputs
     if unblinded and is_coded(datasets.adsl):
         print("note: these datasets come from a blinded export; arms stay coded", file=sys.stderr)
-    scr = folder / "screening.csv"
-    screening = pd.read_csv(scr, dtype=str, keep_default_na=False) if scr.exists() else None
     try:
         report = build_report(
             datasets, plan, blinded=not unblinded, screening=screening, protocol=protocol,
@@ -65,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.adam)
     try:
         plan = load_plan(plan_file_for(args.adam, args.plan))
+        inputs = report_inputs(folder, args.protocol)
         datasets = read_adam(folder)
     except (OSError, ValueError, TypeError) as exc:
         print(exc, file=sys.stderr)
         return 1 if isinstance(exc, AdamValidationError) else 2
     try:
         return write_report(
-            folder, datasets, plan, Path(args.out), unblinded=args.unblinded,
-            protocol_file=args.protocol,
+            folder, datasets, plan, Path(args.out), unblinded=args.unblinded, inputs=inputs,
         )  # fmt: skip
     except PlanMismatch as exc:
         print(exc, file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -60,6 +61,25 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     return (
         f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="black" marker-end="url(#arrow)"/>'
     )
+
+
+SCREENING_STATUSES = ("randomized", "screen_failed", "declined", "pending", "other")
+
+
+def read_screening(path: str | Path) -> pd.DataFrame:
+    """``screening.csv`` as text, or :class:`ValueError` naming the rows and column at fault."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "SCRSTAT" not in table:
+        raise ValueError(f"{path}: column SCRSTAT is missing")
+    status = table["SCRSTAT"].str.strip().str.lower()
+    wrong = [i + 1 for i in range(len(table)) if status.iloc[i] not in SCREENING_STATUSES]
+    if wrong:
+        rows = ", ".join(map(str, wrong[:10])) + (" ..." if len(wrong) > 10 else "")
+        raise ValueError(
+            f"{path}: SCRSTAT must be one of {', '.join(SCREENING_STATUSES)}; "
+            f"{len(wrong)} row(s) are not (data rows {rows})"
+        )
+    return table.assign(SCRSTAT=status)
 
 
 def exclusion_reasons(screening: pd.DataFrame) -> list[str]:
