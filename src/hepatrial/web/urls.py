@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from hepatrial.web import views
@@ -13,4 +13,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", views.health, name="health"),
+    path("", include("hepatrial.web.enrolment")),
+    path("", include("hepatrial.web.capture")),
+    path("", include("hepatrial.web.unblinded")),
+    path("", include("hepatrial.web.history")),
+    path("", include("hepatrial.web.dashboard")),
+    path("", include("hepatrial.web.accounts")),
 ]

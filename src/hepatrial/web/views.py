@@ -93,7 +93,9 @@ def participant(request: HttpRequest, screening_number: str) -> HttpResponse:
         raise Http404(f"participant {screening_number} not found") from None
     except NotAllowed as exc:
         return render(request, "web/forbidden.html", {"message": str(exc)}, status=403)
-    return render(request, "web/participant.html", {"p": view})
+    site = view.row.site
+    can = {action.value: actor.can(action, site) for action in Action}
+    return render(request, "web/participant.html", {"p": view, "can": can})
 
 
 @login_not_required
