@@ -12,7 +12,7 @@ from hepatrial.edc.roles import Role
 from hepatrial.edc.services import participants
 from hepatrial.edc.services.allocation import arm_of
 from hepatrial.edc.services.forms import save_form
-from hepatrial.edc.services.schedule import visit_status
+from hepatrial.edc.services.schedule import deviation_problem, visit_status
 from tests.edc.conftest import CLINICAL_B, LABS_CLASS_B, QUALIFYING, VITALS
 from tests.edc.conftest import E as Entered
 
@@ -130,8 +130,16 @@ def test_an_infusion_records_its_total_dose_and_a_deviation_when_the_dose_is_off
     total = DerivedValue.objects.get(visit__participant=participant, item_oid="TOTAL_DOSE")
     assert total.number == pytest.approx(91.0)
     assert total.inputs == {"dose_per_kg": 1.3, "body_weight": 70.0}
-    assert result.deviations == ["INF1: dose 1.3 10^6 cells/kg given, protocol 1 ± 10%"]
-    assert Deviation.objects.get(participant=participant).kind == "dose"
+    [deviation] = result.deviations
+    assert deviation == "UC-MSC infusion 1: dose 1.3 10^6 cells/kg given, protocol 1 ± 10%"
+    assert deviation.code == "deviation.dose"
+    assert deviation.params["intervention"].en == "UC-MSC infusion 1"
+    assert (deviation.params["dose"], deviation.params["planned"]) == (1.3, 1.0)
+    assert deviation.params["unit"] == "10^6 cells/kg"
+    stored = Deviation.objects.get(participant=participant)
+    assert (stored.kind, stored.description) == ("dose", deviation)
+    assert deviation_problem(stored) == deviation
+    assert deviation_problem(stored).params["intervention"].zh == "第1次脐带间充质干细胞输注"
 
 
 def test_a_second_infusion_outside_its_window_is_a_deviation(trial):
@@ -143,6 +151,15 @@ def test_a_second_infusion_outside_its_window_is_a_deviation(trial):
     values = infusion_values(trial, 5)
     result = save_form(team, participant.screening_number, "INF2", "F.INF", values,
                        base_version=0, visit_date=trial.days_ago(5))  # fmt: skip
-    assert result.deviations == [
-        f"INF2 done on {trial.days_ago(5)}, 4 day(s) after its window closed"
-    ]
+    [deviation] = result.deviations
+    assert (
+        deviation
+        == f"UC-MSC infusion 2 done on {trial.days_ago(5)}, 4 day(s) after its window closed"
+    )
+    assert deviation.code == "deviation.visit_out_of_window"
+    assert (deviation.params["on"], deviation.params["days"]) == (trial.days_ago(5), 4)
+    assert deviation.params["side"] == "after"
+    stored = Deviation.objects.get(participant=participant)
+    assert stored.params["side"] == "after" and stored.params["days"] == 4
+    assert stored.params["event"] == {"en": "UC-MSC infusion 2", "zh": "第2次脐带间充质干细胞输注"}
+    assert deviation_problem(stored) == deviation

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from hepatrial.edc.roles import Role
 
@@ -58,17 +59,17 @@ class ProtocolVersion(models.Model):
 
 
 class ParticipantStatus(models.TextChoices):
-    SCREENED = "screened", "Screened"
-    ELIGIBLE = "eligible", "Eligible"
-    SCREEN_FAILED = "screen_failed", "Screen failed"
-    CONSENTED = "consented", "Consented"
-    RANDOMIZED = "randomized", "Randomized"
-    ON_STUDY = "on_study", "On study"
-    COMPLETED = "completed", "Completed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    DIED = "died", "Died"
-    TRANSPLANTED = "transplanted", "Transplanted"
-    LOST = "lost", "Lost to follow-up"
+    SCREENED = "screened", _("Screened")
+    ELIGIBLE = "eligible", _("Eligible")
+    SCREEN_FAILED = "screen_failed", _("Screen failed")
+    CONSENTED = "consented", _("Consented")
+    RANDOMIZED = "randomized", _("Randomized")
+    ON_STUDY = "on_study", _("On study")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DIED = "died", _("Died")
+    TRANSPLANTED = "transplanted", _("Transplanted")
+    LOST = "lost", _("Lost to follow-up")
 
 
 class Participant(models.Model):
@@ -124,9 +125,9 @@ class Visit(models.Model):
     """
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        DONE = "done", "Done"
-        MISSED = "missed", "Missed"
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+        MISSED = "missed", _("Missed")
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
     event_oid = models.CharField(max_length=64)
@@ -202,12 +203,17 @@ class DerivedValue(models.Model):
 
 
 class Deviation(models.Model):
+    """A protocol deviation: its kind (``visit_out_of_window``, ``dose``), its parameters and
+    the English description; the problem ``deviation.<kind>`` with ``params`` reads it in any
+    language (``hepatrial.edc.services.schedule.deviation_problem``)."""
+
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="deviations"
     )
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="+")
     kind = models.CharField(max_length=32)
     description = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
     detected_at = models.DateTimeField()
 
 
@@ -314,6 +320,9 @@ class Notice(models.Model):
     role = models.CharField(max_length=32)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     message = models.TextField()
+    """In English; ``code`` and ``params`` give the same as a problem, for any language."""
+    code = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
 

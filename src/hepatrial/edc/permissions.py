@@ -5,10 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.roles import Role, is_blinded
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 R = Role
+
+MESSAGES.update({
+    "permission.not_allowed": gettext_noop(
+        "as %(role)s at site %(site)s you may not %(action)s"
+    ),
+    "permission.no_role": gettext_noop(
+        "you have no role at site %(site)s, so you may not %(action)s"
+    ),
+})  # fmt: skip
 
 
 class Action(StrEnum):
@@ -30,6 +43,34 @@ class Action(StrEnum):
     LOCK_DATABASE = "lock_database"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+
+    @property
+    def label(self) -> Promise:
+        """What the action does, as a verb phrase in the active language ("randomize")."""
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[Action, Promise] = {
+    Action.VIEW_PARTICIPANTS: _("view participants"),
+    Action.SCREEN: _("screen a person"),
+    Action.ASSESS_ELIGIBILITY: _("assess eligibility"),
+    Action.RECORD_CONSENT: _("record consent"),
+    Action.RANDOMIZE: _("randomize"),
+    Action.ENTER_DATA: _("enter visit data"),
+    Action.ENTER_INTERVENTION: _("record an infusion"),
+    Action.END_PARTICIPATION: _("end a participation"),
+    Action.VIEW_ARM: _("see the arm"),
+    Action.EMERGENCY_UNBLIND: _("unblind in an emergency"),
+    Action.VIEW_ALLOCATION_LIST: _("view the allocation list"),
+    Action.VIEW_AGGREGATE_BY_ARM: _("view results by arm"),
+    Action.EXPORT_BLINDED: _("export blinded data"),
+    Action.EXPORT_UNBLINDED: _("export unblinded data"),
+    Action.REPORT_UNBLINDED: _("produce an unblinded report"),
+    Action.LOCK_DATABASE: _("lock or reopen the database"),
+    Action.VIEW_AUDIT: _("read the audit trail"),
+    Action.MANAGE_USERS: _("manage users"),
+}
+"""Each action as the NotAllowed message names it."""
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -99,8 +140,10 @@ class Actor:
     def require(self, action: Action, site: str) -> None:
         if not self.can(action, site):
             role = self.roles.get(site)
-            who = f"a {role.label.lower()}" if role else "a user without a role at this site"
-            raise NotAllowed(f"{who} may not {action.value.replace('_', ' ')} at site {site}")
+            if role is None:
+                raise NotAllowed(Problem("permission.no_role", action=action, site=site))
+            raise NotAllowed(Problem("permission.not_allowed", role=role, action=action,
+                                     site=site))  # fmt: skip
 
     def blinded_at(self, site: str) -> bool:
         role = self.roles.get(site)

@@ -7,11 +7,20 @@ from functools import lru_cache
 from django.db import transaction
 
 from hepatrial.edc.models import ProtocolVersion, Site
+from hepatrial.problems import MESSAGES, Problem, as_problem, gettext_noop
 from hepatrial.protocol import LoadedProtocol, parse_protocol
+
+MESSAGES.update({
+    "protocol.none_active": gettext_noop("no protocol is loaded: run `hepatrial init`"),
+})  # fmt: skip
 
 
 class NoActiveProtocol(LookupError):
-    pass
+    """No protocol installed yet; ``problem`` says what to do."""
+
+    def __init__(self, problem: Problem | str):
+        self.problem = as_problem(problem)
+        super().__init__(self.problem)
 
 
 @transaction.atomic
@@ -46,5 +55,5 @@ def _parse(content_hash: str, text: str, source: str) -> LoadedProtocol:
 def active_protocol() -> tuple[ProtocolVersion, LoadedProtocol]:
     version = ProtocolVersion.objects.filter(is_active=True).first()
     if version is None:
-        raise NoActiveProtocol("no protocol is loaded: run `hepatrial init`")
+        raise NoActiveProtocol(Problem("protocol.none_active"))
     return version, _parse(version.content_hash, version.text, version.source)

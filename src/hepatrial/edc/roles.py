@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 class Role(StrEnum):
     ADMINISTRATOR = "administrator"
@@ -16,19 +19,20 @@ class Role(StrEnum):
     DSMB = "dsmb"
 
     @property
-    def label(self) -> str:
+    def label(self) -> Promise:
+        """The role's name in the active language (``str()`` it, or use it in a template)."""
         return ROLE_LABELS[self]
 
 
-ROLE_LABELS = {
-    Role.ADMINISTRATOR: "Administrator",
-    Role.INVESTIGATOR: "Investigator",
-    Role.COORDINATOR: "Research coordinator",
-    Role.CELL_THERAPY: "Cell-therapy team (unblinded)",
-    Role.OUTCOME_ASSESSOR: "Outcome assessor (blinded)",
-    Role.MONITOR: "Monitor",
-    Role.STATISTICIAN: "Statistician (blinded)",
-    Role.DSMB: "Data-safety board (unblinded, aggregate only)",
+ROLE_LABELS: dict[Role, Promise] = {
+    Role.ADMINISTRATOR: _("Administrator"),
+    Role.INVESTIGATOR: _("Investigator"),
+    Role.COORDINATOR: _("Research coordinator"),
+    Role.CELL_THERAPY: _("Cell-therapy team (unblinded)"),
+    Role.OUTCOME_ASSESSOR: _("Outcome assessor (blinded)"),
+    Role.MONITOR: _("Monitor"),
+    Role.STATISTICIAN: _("Statistician (blinded)"),
+    Role.DSMB: _("Data-safety board (unblinded, aggregate only)"),
 }
 
 UNBLINDED_ROLES = frozenset({Role.CELL_THERAPY, Role.DSMB})

@@ -1,18 +1,27 @@
 """The protocol schema: one trial described as data.
 
-Every model forbids unknown keys, so a typo in a protocol file is an error rather than a setting
-silently ignored. Cross-references between parts of the document (items named by derived scores,
-strata and endpoints; events named by forms) are checked in :mod:`hepatrial.protocol.checks`,
-which can say *where* each broken reference sits.
+Every model but :class:`Label` (whose keys are languages) forbids unknown keys, so a typo in
+a protocol file is an error rather than a setting silently ignored. Cross-references between
+parts of the document (items named by derived scores, strata and endpoints; events named by
+forms) are checked in :mod:`hepatrial.protocol.checks`, which can say *where* each broken
+reference sits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Oid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$", max_length=64)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
@@ -23,11 +32,66 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Label(Strict):
-    """A text shown to users, in English and Simplified Chinese."""
+LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}([_-][a-z0-9]{2,8})*$")
+"""A label's language: ``ja``, ``zh_hant``, ``pt-br`` (lower case, ``_`` or ``-`` between parts)."""
+
+CHINESE_REGIONS = {"tw": "hant", "hk": "hant", "mo": "hant", "cn": "hans", "sg": "hans"}
+"""A Chinese region stands for its script when the label has the script but not the region."""
+
+
+def _language_parts(language: str) -> list[str]:
+    """``zh-Hant-TW`` → ``["zh_hant_tw", "zh_hant", "zh"]``: the keys to try, best first."""
+    parts = [p for p in language.strip().lower().replace("-", "_").split("_") if p]
+    if len(parts) >= 2 and parts[0] == "zh" and parts[1] in CHINESE_REGIONS:
+        parts = ["zh", CHINESE_REGIONS[parts[1]], *parts[1:]]
+    return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+class Label(BaseModel):
+    """A text shown to users: a mapping from language to text, with English as the fallback.
+
+    English (``en``) and Simplified Chinese (``zh``) are required; any further language is one
+    more key (``ja: 肝硬変``, ``zh_hant: 篩選期``) with no change to the schema. Read a label
+    with :meth:`text`; :meth:`texts` gives every language it has.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     en: NonEmpty
     zh: NonEmpty
+
+    @model_validator(mode="before")
+    @classmethod
+    def _further_languages(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        checked = {}
+        for key, text in data.items():
+            if key in ("en", "zh"):
+                checked[key] = text
+                continue
+            if not isinstance(key, str) or not LANGUAGE_KEY.match(key):
+                raise ValueError(f"{key!r} is not a language (e.g. ja, zh_hant, pt_br)")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"the {key} text must be a non-empty string")
+            checked[key] = text.strip()
+        return checked
+
+    def texts(self) -> dict[str, str]:
+        """Language → text, English first."""
+        return {"en": self.en, "zh": self.zh, **(self.__pydantic_extra__ or {})}
+
+    def text(self, language: str) -> str:
+        """The text for ``language`` (``zh-hans``, ``zh-Hant``, ``ja``...); English if none fits.
+
+        Tried in order: the full language, then shorter and shorter prefixes (``zh-hans`` →
+        ``zh``), so a script or region the label lacks falls back to the language itself.
+        """
+        texts = {key.replace("-", "_"): text for key, text in self.texts().items()}
+        for key in _language_parts(language or ""):
+            if key in texts:
+                return texts[key]
+        return self.en
 
 
 class Site(Strict):

@@ -13,8 +13,43 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import DataType, Item
 from hepatrial.scores.units import UnitError, to_canonical, unit
+
+MESSAGES.update({
+    "value.not_a_number": gettext_noop("'%(text)s' is not a number"),
+    "value.not_a_whole_number": gettext_noop("'%(text)s' is not a whole number"),
+    "value.not_finite": gettext_noop("'%(text)s' is not a finite number"),
+    "value.unit_missing": gettext_noop("unit missing: choose one of %(units)s"),
+    "value.unit_not_allowed": gettext_noop("'%(unit)s' is not one of %(units)s"),
+    "value.unit_not_convertible": gettext_noop(
+        "'%(unit)s' cannot be converted to %(canonical_unit)s for this item"
+    ),
+    "value.below_hard_range": gettext_noop(
+        "%(value)s %(unit)s is below the lowest possible value %(low)s %(unit)s"
+    ),
+    "value.above_hard_range": gettext_noop(
+        "%(value)s %(unit)s is above the highest possible value %(high)s %(unit)s"
+    ),
+    "value.outside_plausible_range": gettext_noop(
+        "%(value)s %(unit)s is outside the usual range %(low)s–%(high)s %(unit)s: "
+        "confirm it is correct"
+    ),
+    "value.not_a_choice": gettext_noop("'%(text)s' is not one of %(choices)s"),
+    "value.not_yes_or_no": gettext_noop("'%(text)s' is not yes or no"),
+    "value.not_a_date": gettext_noop("'%(text)s' is not a date (YYYY-MM-DD)"),
+    "value.not_a_datetime": gettext_noop(
+        "'%(text)s' is not a date and time (YYYY-MM-DD HH:MM)"
+    ),
+    "value.given_but_missing": gettext_noop(
+        "a value was given but the item is marked %(status)s"
+    ),
+    "value.empty": gettext_noop(
+        "no value: enter one or mark it not done, not applicable or unknown"
+    ),
+    "value.takes_no_unit": gettext_noop("a %(data_type)s item takes no unit"),
+})  # fmt: skip
 
 
 class ValueStatus(StrEnum):
@@ -31,7 +66,11 @@ FALSE_WORDS = {"no", "n", "false", "0", "否", "无"}
 
 
 class InvalidValue(ValueError):
-    """An entered value that cannot be stored; the message says what is wrong."""
+    """An entered value that cannot be stored; ``problem`` says what is wrong (``str`` too)."""
+
+    def __init__(self, code: str, **params: object):
+        self.problem = Problem(code, **params)
+        super().__init__(self.problem)
 
 
 @dataclass(frozen=True)
@@ -54,7 +93,7 @@ class CheckedValue:
     normalized_text: str | None = None
     """Canonical text for non-numeric items: choice code, ISO date, ``true``/``false``."""
     canonical_unit: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def is_missing(self) -> bool:
@@ -77,17 +116,14 @@ def _read_number(text: str, item: Item) -> float:
     try:
         number = float(cleaned)
     except ValueError:
-        kind = "a whole number" if item.data_type == DataType.INTEGER else "a number"
-        raise InvalidValue(f"{text!r} is not {kind}") from None
+        whole = item.data_type == DataType.INTEGER
+        raise InvalidValue("value.not_a_whole_number" if whole else "value.not_a_number",
+                           text=text) from None  # fmt: skip
     if not math.isfinite(number):
-        raise InvalidValue(f"{text!r} is not a finite number")
+        raise InvalidValue("value.not_finite", text=text)
     if item.data_type == DataType.INTEGER and number != int(number):
-        raise InvalidValue(f"{text!r} is not a whole number")
+        raise InvalidValue("value.not_a_whole_number", text=text)
     return number
-
-
-def _fmt(number: float) -> str:
-    return f"{number:g}"
 
 
 def _check_numeric(text: str, entered_unit: str | None, item: Item) -> CheckedValue:
@@ -97,42 +133,36 @@ def _check_numeric(text: str, entered_unit: str | None, item: Item) -> CheckedVa
     if item.units:
         if not unit_used:
             if len(item.units) > 1:
-                raise InvalidValue(f"unit missing: choose one of {', '.join(item.units)}")
+                raise InvalidValue("value.unit_missing", units=list(item.units))
             unit_used = item.units[0]
         if unit_used not in item.units:
-            raise InvalidValue(f"{unit_used!r} is not one of {', '.join(item.units)}")
+            raise InvalidValue("value.unit_not_allowed", unit=unit_used, units=list(item.units))
         try:
             unit(item.quantity or "", unit_used)
             normalized = float(to_canonical(number, unit_used, item.quantity or ""))
-        except UnitError as exc:
-            raise InvalidValue(str(exc)) from None
+        except UnitError:
+            raise InvalidValue("value.unit_not_convertible", unit=unit_used,
+                               canonical_unit=canonical or "") from None  # fmt: skip
     else:
         normalized = number
-    suffix = f" {canonical}" if canonical else ""
+    shown_unit = canonical or ""
     warnings = []
     hard = item.hard_range
     if hard:
         if hard.low is not None and normalized < hard.low:
-            raise InvalidValue(
-                f"{_fmt(normalized)}{suffix} is below the lowest possible value {_fmt(hard.low)}"
-                f"{suffix}"
-            )
+            raise InvalidValue("value.below_hard_range", value=normalized, low=hard.low,
+                               unit=shown_unit)  # fmt: skip
         if hard.high is not None and normalized > hard.high:
-            raise InvalidValue(
-                f"{_fmt(normalized)}{suffix} is above the highest possible value "
-                f"{_fmt(hard.high)}{suffix}"
-            )
+            raise InvalidValue("value.above_hard_range", value=normalized, high=hard.high,
+                               unit=shown_unit)  # fmt: skip
     plausible = item.plausible_range
     if plausible:
         low, high = plausible.low, plausible.high
         if (low is not None and normalized < low) or (high is not None and normalized > high):
-            low_text = _fmt(low) if low is not None else ""
-            high_text = _fmt(high) if high is not None else ""
-            shown = f"{low_text}–{high_text}"
             warnings.append(
-                f"{_fmt(normalized)}{suffix} is outside the usual range {shown}{suffix}: "
-                "confirm it is correct"
-            )
+                Problem("value.outside_plausible_range", value=normalized, low=low, high=high,
+                        unit=shown_unit)
+            )  # fmt: skip
     return CheckedValue(
         item.oid,
         ValueStatus.VALUE,
@@ -150,28 +180,27 @@ def _check_other(text: str, item: Item) -> str:
         codes = [c.code for c in item.choices]
         if text in codes:
             return text
-        by_label = {c.label.en.lower(): c.code for c in item.choices}
-        by_label |= {c.label.zh: c.code for c in item.choices}
+        by_label = {t.lower(): c.code for c in item.choices for t in c.label.texts().values()}
         if text.lower() in by_label:
             return by_label[text.lower()]
-        raise InvalidValue(f"{text!r} is not one of {', '.join(codes)}")
+        raise InvalidValue("value.not_a_choice", text=text, choices=codes)
     if kind == DataType.BOOLEAN:
         word = text.lower()
         if word in TRUE_WORDS:
             return "true"
         if word in FALSE_WORDS:
             return "false"
-        raise InvalidValue(f"{text!r} is not yes or no")
+        raise InvalidValue("value.not_yes_or_no", text=text)
     if kind == DataType.DATE:
         try:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
-            raise InvalidValue(f"{text!r} is not a date (YYYY-MM-DD)") from None
+            raise InvalidValue("value.not_a_date", text=text) from None
     if kind == DataType.DATETIME:
         try:
             moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
         except ValueError:
-            raise InvalidValue(f"{text!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
+            raise InvalidValue("value.not_a_datetime", text=text) from None
         return moment.isoformat(timespec="minutes")
     return text
 
@@ -188,14 +217,14 @@ def check_value(item: Item, entered: EnteredValue) -> CheckedValue:
         )
     if entered.status in MISSING_STATUSES:
         if text:
-            raise InvalidValue(f"a value was given but the item is marked {entered.status.value}")
+            raise InvalidValue("value.given_but_missing", status=entered.status.value)
         return CheckedValue(item.oid, entered.status, "", None)
     if not text:
-        raise InvalidValue("no value: enter one or mark it not done, not applicable or unknown")
+        raise InvalidValue("value.empty")
     if item.data_type in (DataType.INTEGER, DataType.FLOAT):
         return _check_numeric(text, entered_unit, item)
     if entered_unit:
-        raise InvalidValue(f"a {item.data_type.value} item takes no unit")
+        raise InvalidValue("value.takes_no_unit", data_type=item.data_type.value)
     return CheckedValue(
         item.oid, ValueStatus.VALUE, text, None, normalized_text=_check_other(text, item)
     )

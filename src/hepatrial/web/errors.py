@@ -7,7 +7,11 @@ language of the request. The API reuses :func:`status_for` and :func:`problem_te
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+import datetime as dt
+from collections.abc import Mapping
+
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from hepatrial.edc.errors import (
     NotAllowed,
@@ -17,18 +21,29 @@ from hepatrial.edc.errors import (
     StaleForm,
     ValidationFailed,
 )
-from hepatrial.problems import MESSAGES, Problem, as_problem
+from hepatrial.problems import MESSAGES, Problem, as_problem, scalar_text, tidy
+from hepatrial.protocol.model import Label
 from hepatrial.web.labels import localized
 
 
-def _param(value: object) -> object:
-    if hasattr(value, "en") and hasattr(value, "zh"):
-        return localized(value)
+def _param(value: object) -> str:
+    """One parameter in the current language (see :mod:`hepatrial.problems` for the kinds)."""
     if isinstance(value, Problem):
         return problem_text(value)
     if isinstance(value, list | tuple):
-        return ", ".join(str(_param(v)) for v in value)
-    return value
+        if all(isinstance(v, Problem) for v in value):
+            separator = pgettext("separator between sentences", "; ")
+        else:
+            separator = pgettext("separator between list items", ", ")
+        return separator.join(_param(v) for v in value)
+    if isinstance(value, Label) or (isinstance(value, Mapping) and "en" in value):
+        return localized(value)
+    label = getattr(value, "label", None)
+    if label is not None and not isinstance(value, Mapping):
+        return str(label).lower()
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return scalar_text(value)
 
 
 def problem_text(problem: object) -> str:
@@ -37,7 +52,8 @@ def problem_text(problem: object) -> str:
     template = MESSAGES.get(problem.code)
     if template is None or problem.code == "message":
         return str(problem)
-    return gettext(template) % {k: _param(v) for k, v in problem.params.items()}
+    text = gettext(template) % {k: _param(v) for k, v in problem.params.items()}
+    return tidy(text, problem.params)
 
 
 def field_errors(error: ValidationFailed) -> dict[str, str]:
@@ -48,8 +64,14 @@ def field_errors(error: ValidationFailed) -> dict[str, str]:
 def error_text(error: ServiceError) -> str:
     """The whole error as one message in the current language."""
     if isinstance(error, ValidationFailed):
-        return "; ".join(field_errors(error).values())
-    return problem_text(error.args[0] if error.args else str(error))
+        return pgettext("separator between sentences", "; ").join(field_errors(error).values())
+    problem = getattr(error, "problem", None)
+    return problem_text(problem if problem is not None else str(error))
+
+
+def stale_changes(error: StaleForm) -> list[str]:
+    """What changed meanwhile, one line per item change, in the current language."""
+    return [problem_text(change) for change in error.changes]
 
 
 STATUS = {NotFound: 404, NotAllowed: 403, PreconditionFailed: 409, StaleForm: 409,

@@ -32,6 +32,7 @@ from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.schedule import plan_visits
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import EventKind, Protocol
 from hepatrial.randomization.blocks import ListEntry, RandomizationList
 from hepatrial.randomization.design import Arm, BlockDesign, Factor, stratum_code
@@ -39,6 +40,40 @@ from hepatrial.randomization.verify import AllocationRecord, VerificationResult
 from hepatrial.randomization.verify import verify_allocations as check_allocations
 
 S = ParticipantStatus
+
+MESSAGES.update({
+    "allocation.list_in_use": gettext_noop(
+        "participants are already randomized: the list cannot change"
+    ),
+    "allocation.no_list": gettext_noop(
+        "no randomization list is loaded: ask the trial administrator"
+    ),
+    "allocation.none_loaded": gettext_noop("no randomization list is loaded"),
+    "allocation.no_stratum": gettext_noop("the randomization list has no stratum %(stratum)s"),
+    "allocation.stratum_used_up": gettext_noop(
+        "the randomization list for stratum %(stratum)s is used up: ask the trial statistician "
+        "to extend it"
+    ),
+    "allocation.slot_used": gettext_noop("slot %(stratum)s #%(sequence)s is already used"),
+    "randomization.stratum_data_missing": gettext_noop(
+        "%(factor)s is missing for %(participant)s: complete the screening forms it is derived "
+        "from"
+    ),
+    "randomization.not_a_stratum": gettext_noop(
+        "%(factor)s is %(value)s, which is not a stratum of this trial (%(known)s)"
+    ),
+    "randomization.requires_consent": gettext_noop(
+        "%(participant)s is %(status)s: randomization needs confirmed eligibility and dated "
+        "consent"
+    ),
+    "randomization.no_eligibility": gettext_noop("%(participant)s has no confirmed eligibility"),
+    "randomization.no_consent": gettext_noop("%(participant)s has no dated consent"),
+    "randomization.before_consent": gettext_noop("%(date)s is before consent was signed"),
+    "unblinding.reason_required": gettext_noop("a reason is required to unblind"),
+    "notice.emergency_unblinding": gettext_noop(
+        "%(user)s unblinded %(participant)s on %(at)s: %(reason)s"
+    ),
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,7 +102,7 @@ def design_for(protocol: Protocol, per_stratum: int) -> BlockDesign:
 def load_list(rlist: RandomizationList, *, operator: str) -> AllocationList:
     """Make ``rlist`` the active list. Run by the system operator, never through the web."""
     if AllocationSlot.objects.filter(participant__isnull=False).exists():
-        raise PreconditionFailed("participants are already randomized: the list cannot change")
+        raise PreconditionFailed(Problem("allocation.list_in_use"))
     AllocationList.objects.filter(is_active=True).update(is_active=False)
     loaded, created = AllocationList.objects.get_or_create(
         list_hash=rlist.list_hash,
@@ -120,16 +155,14 @@ def stratum_of(participant: Participant, protocol: Protocol) -> str:
     for factor in protocol.randomization.strata:
         value = _stratification_value(participant, factor.item, protocol)
         if not value:
-            raise PreconditionFailed(
-                f"{factor.label.en} is missing for {participant.screening_number}: complete "
-                "the screening forms it is derived from"
-            )
+            raise PreconditionFailed(Problem("randomization.stratum_data_missing",
+                                             factor=factor.label,
+                                             participant=participant.screening_number))  # fmt: skip
         level = next((lv.code for lv in factor.levels if value in lv.values), None)
         if level is None:
-            known = ", ".join(v for lv in factor.levels for v in lv.values)
-            raise PreconditionFailed(
-                f"{factor.label.en} is {value}, which is not a stratum of this trial ({known})"
-            )
+            known = [v for lv in factor.levels for v in lv.values]
+            raise PreconditionFailed(Problem("randomization.not_a_stratum", factor=factor.label,
+                                             value=value, known=known))  # fmt: skip
         factors.append(Factor(factor.code, tuple(lv.code for lv in factor.levels)))
         levels.append(level)
     return stratum_code(tuple(factors), tuple(levels))
@@ -138,27 +171,25 @@ def stratum_of(participant: Participant, protocol: Protocol) -> str:
 def _claim(stratum: str, participant: Participant, username: str) -> AllocationSlot:
     active = AllocationList.objects.filter(is_active=True).first()
     if active is None:
-        raise PreconditionFailed("no randomization list is loaded: ask the trial administrator")
+        raise PreconditionFailed(Problem("allocation.no_list"))
     cursor = (
         StratumCursor.objects.select_for_update()
         .filter(allocation_list=active, stratum=stratum)
         .first()
     )
     if cursor is None:
-        raise PreconditionFailed(f"the randomization list has no stratum {stratum}")
+        raise PreconditionFailed(Problem("allocation.no_stratum", stratum=stratum))
     slot = AllocationSlot.objects.filter(
         allocation_list=active, stratum=stratum, sequence=cursor.next_sequence
     ).first()
     if slot is None:
-        raise PreconditionFailed(
-            f"the randomization list for stratum {stratum} is used up: ask the trial "
-            "statistician to extend it"
-        )
+        raise PreconditionFailed(Problem("allocation.stratum_used_up", stratum=stratum))
     claimed = AllocationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(
         participant=participant, allocated_at=timezone.now(), allocated_by=username
     )
     if claimed != 1:
-        raise PreconditionFailed(f"slot {stratum} #{slot.sequence} is already used")
+        raise PreconditionFailed(Problem("allocation.slot_used", stratum=stratum,
+                                         sequence=slot.sequence))  # fmt: skip
     cursor.next_sequence += 1
     cursor.save(update_fields=["next_sequence"])
     slot.refresh_from_db()
@@ -177,20 +208,21 @@ def randomize(actor: Actor, screening_number: str, on: dt.date | None = None) ->
     participant = participant_for(actor, screening_number, Action.RANDOMIZE, lock=True)
     protocol = active_protocol()[1].protocol
     if participant.status != S.CONSENTED:
-        raise PreconditionFailed(
-            f"{screening_number} is {participant.get_status_display().lower()}: randomization "
-            "needs confirmed eligibility and dated consent"
-        )
+        raise PreconditionFailed(Problem("randomization.requires_consent",
+                                         participant=screening_number,
+                                         status=S(participant.status)))  # fmt: skip
     if not getattr(participant, "eligibility", None) or not participant.eligibility.eligible:
-        raise PreconditionFailed(f"{screening_number} has no confirmed eligibility")
+        raise PreconditionFailed(
+            Problem("randomization.no_eligibility", participant=screening_number)
+        )
     consent = participant.consents.order_by("-signed_at").first()
     if consent is None:
-        raise PreconditionFailed(f"{screening_number} has no dated consent")
+        raise PreconditionFailed(Problem("randomization.no_consent", participant=screening_number))
     day0 = on or timezone.localdate()
     if day0 > timezone.localdate():
-        raise ValidationFailed({"on": f"{day0} is in the future"})
+        raise ValidationFailed({"on": Problem("date.in_future", date=day0)})
     if day0 < timezone.localdate(consent.signed_at):
-        raise ValidationFailed({"on": f"{day0} is before consent was signed"})
+        raise ValidationFailed({"on": Problem("randomization.before_consent", date=day0)})
     stratum = stratum_of(participant, protocol)
     slot = _claim(stratum, participant, actor.username)
     participant.randomization_date = day0
@@ -236,10 +268,12 @@ def emergency_unblind(actor: Actor, screening_number: str, reason: str) -> str:
     """Reveal one participant's arm to an authorized investigator, for the participant's safety."""
     participant = participant_for(actor, screening_number, Action.EMERGENCY_UNBLIND, lock=True)
     if not reason.strip():
-        raise ValidationFailed({"reason": "a reason is required to unblind"})
+        raise ValidationFailed({"reason": Problem("unblinding.reason_required")})
     slot = AllocationSlot.objects.filter(participant=participant).first()
     if slot is None:
-        raise PreconditionFailed(f"{screening_number} is not randomized")
+        raise PreconditionFailed(
+            Problem("participant.not_randomized", participant=screening_number)
+        )
     participant.emergency_unblinded = True
     participant.save(update_fields=["emergency_unblinded"])
     audit.record(
@@ -247,10 +281,16 @@ def emergency_unblind(actor: Actor, screening_number: str, reason: str) -> str:
         participant=screening_number, site=participant.site.code, item="arm", new=slot.arm,
         reason=reason.strip(), blinded_content=True,
     )  # fmt: skip
+    notice = Problem(
+        "notice.emergency_unblinding",
+        user=actor.username,
+        participant=screening_number,
+        at=timezone.localtime(),
+        reason=reason.strip(),
+    )
     Notice.objects.create(
-        role=Role.ADMINISTRATOR, site=participant.site,
-        message=f"{actor.username} unblinded {screening_number} on "
-        f"{timezone.localtime():%Y-%m-%d %H:%M}: {reason.strip()}",
+        role=Role.ADMINISTRATOR, site=participant.site, message=notice, code=notice.code,
+        params=notice.to_json()["params"],
     )  # fmt: skip
     return slot.arm
 
@@ -263,7 +303,7 @@ def verify_allocations(seed: bytes) -> VerificationResult:
     """
     active = AllocationList.objects.filter(is_active=True).first()
     if active is None:
-        raise PreconditionFailed("no randomization list is loaded")
+        raise PreconditionFailed(Problem("allocation.none_loaded"))
     slots = list(active.slots.order_by("stratum", "sequence"))
     stored = RandomizationList(
         entries=tuple(

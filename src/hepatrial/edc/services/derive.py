@@ -13,10 +13,17 @@ from hepatrial.edc import audit
 from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import DerivedItem, Protocol
 from hepatrial.scores import SCORES, ScoreInputError
 
 BOOLEAN_TEXT = {"true": True, "false": False}
+
+MESSAGES.update({
+    "score.inputs_missing": gettext_noop("missing %(inputs)s"),
+    "score.input_invalid": gettext_noop("%(argument)s=%(value)s: %(detail)s"),
+})  # fmt: skip
+"""Why a derived item has no value; kept with its inputs (``detail`` is the score's own English)."""
 
 
 def _input(row: ItemValue | None) -> object:
@@ -34,11 +41,12 @@ def _compute(derived: DerivedItem, inputs: dict[str, object], units: dict[str, s
             arguments[f"{name}_unit"] = units[name]
     missing = [name for name in definition.required if name not in arguments]
     if missing:
-        return None, f"missing {', '.join(missing)}"
+        return None, Problem("score.inputs_missing", inputs=missing)
     try:
         result = definition.function(**arguments)
     except ScoreInputError as exc:
-        return None, str(exc)
+        return None, Problem("score.input_invalid", argument=exc.argument, value=repr(exc.value),
+                             detail=exc.problem)  # fmt: skip
     return (result.item() if hasattr(result, "item") else result), ""
 
 

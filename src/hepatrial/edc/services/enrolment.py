@@ -10,6 +10,16 @@ from django.db.models import Count, Q
 from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.models import AllocationSlot, Notice, Participant, ParticipantStatus
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.problems import MESSAGES, Problem, as_problem, gettext_noop
+
+MESSAGES.update({
+    "permission.no_enrolment_reports": gettext_noop(
+        "your role does not include enrolment reports"
+    ),
+    "permission.balance_unblinded_only": gettext_noop(
+        "allocation balance is shown to unblinded roles only"
+    ),
+})  # fmt: skip
 
 S = ParticipantStatus
 SEES_ENROLMENT = (
@@ -35,7 +45,7 @@ class EnrolmentSummary:
 def _sites(actor: Actor, actions) -> list[str]:
     sites = sorted({site for action in actions for site in actor.sites_for(action)})
     if not sites:
-        raise NotAllowed("your role does not include enrolment reports")
+        raise NotAllowed(Problem("permission.no_enrolment_reports"))
     return sites
 
 
@@ -66,7 +76,7 @@ def allocation_balance(actor: Actor) -> dict[str, dict[str, int]]:
     """Participants allocated to each arm in each stratum. Unblinded roles only."""
     sites = sorted({site for action in SEES_BALANCE for site in actor.sites_for(action)})
     if not sites:
-        raise NotAllowed("allocation balance is shown to unblinded roles only")
+        raise NotAllowed(Problem("permission.balance_unblinded_only"))
     rows = (
         AllocationSlot.objects.filter(participant__site__code__in=sites)
         .values_list("stratum", "arm")
@@ -87,3 +97,13 @@ def notices_for(actor: Actor, limit: int = 20) -> list[Notice]:
     if not actor.roles:
         return []
     return list(Notice.objects.filter(wanted).order_by("-created_at")[:limit])
+
+
+def notice_problem(notice: Notice) -> Problem:
+    """The notice as a problem to render in the reader's language (its English if it has none)."""
+    if notice.code:
+        try:
+            return Problem.from_json({"code": notice.code, "params": notice.params})
+        except (KeyError, TypeError, ValueError):
+            pass
+    return as_problem(notice.message)

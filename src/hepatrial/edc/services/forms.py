@@ -35,15 +35,47 @@ from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.rules import check_rules
 from hepatrial.edc.services.schedule import (
     create_visit,
+    event_label,
     intervention_forms,
     out_of_window,
     record_deviation,
     timed_events,
 )
+from hepatrial.problems import MESSAGES, Problem, gettext_noop, several
 from hepatrial.protocol.model import EventKind, Form, Protocol
 from hepatrial.protocol.values import CheckedValue, EnteredValue, InvalidValue, check_value
 
 S = ParticipantStatus
+
+MESSAGES.update({
+    "form.unknown": gettext_noop("unknown form %(form)s"),
+    "form.not_at_event": gettext_noop("%(form)s is not collected at %(event)s"),
+    "form.does_not_repeat": gettext_noop("%(form)s does not repeat"),
+    "form.not_an_item": gettext_noop("%(item)s is not an item of %(form)s"),
+    "form.stale": gettext_noop(
+        "%(form)s at %(event)s was changed by someone else after you opened it (version "
+        "%(base_version)s → %(current_version)s); nothing was saved. Reload to see: %(changes)s"
+    ),
+    "form.item_changed": gettext_noop(
+        "%(item)s changed from %(old)s to %(new)s by %(user)s at %(at)s"
+    ),
+    "form.value_empty": gettext_noop("(empty)"),
+    "form.reason_required": gettext_noop("a reason is required to change data already saved"),
+    "visit.not_scheduled": gettext_noop(
+        "%(event)s is not in the schedule of %(participant)s"
+    ),
+    "visit.does_not_repeat": gettext_noop("%(event)s does not repeat"),
+    "visit.date_required": gettext_noop("the visit date is required"),
+    "visit.date_before_randomization": gettext_noop(
+        "%(date)s is before randomization on %(randomized_on)s"
+    ),
+    "participant.not_randomized_yet": gettext_noop(
+        "%(participant)s is not randomized yet: only screening forms can be entered"
+    ),
+    "value.required": gettext_noop(
+        "required: enter a value or mark it not done, not applicable or unknown"
+    ),
+})  # fmt: skip
 PRE_RANDOMIZATION = {S.SCREENED, S.ELIGIBLE, S.SCREEN_FAILED, S.CONSENTED}
 
 
@@ -51,7 +83,7 @@ PRE_RANDOMIZATION = {S.SCREENED, S.ELIGIBLE, S.SCREEN_FAILED, S.CONSENTED}
 class SaveResult:
     form_version: int
     changed: list[str] = field(default_factory=list)
-    deviations: list[str] = field(default_factory=list)
+    deviations: list[Problem] = field(default_factory=list)
     derived: dict[str, object] = field(default_factory=dict)
     replayed: bool = False
 
@@ -60,7 +92,7 @@ def _form(protocol: Protocol, form_oid: str) -> Form:
     try:
         return protocol.form(form_oid)
     except StopIteration:
-        raise ValidationFailed({"form": f"unknown form {form_oid}"}) from None
+        raise ValidationFailed({"form": Problem("form.unknown", form=form_oid)}) from None
 
 
 def _visit(
@@ -69,19 +101,20 @@ def _visit(
 ) -> Visit:  # fmt: skip
     is_intervention = form.oid in intervention_forms(protocol)
     if not is_intervention and event_oid not in form.events:
-        raise ValidationFailed({"form": f"{form.oid} is not collected at {event_oid}"})
+        raise ValidationFailed({"form": Problem("form.not_at_event", form=form.oid,
+                                                event=event_oid)})  # fmt: skip
     visit = Visit.objects.filter(
         participant=participant, event_oid=event_oid, repeat=visit_repeat
     ).first()
     if visit is not None:
         return visit
     if is_intervention or event_oid in timed_events(protocol):
-        raise ValidationFailed(
-            {"form": f"{event_oid} is not in the schedule of {participant.screening_number}"}
-        )
+        not_scheduled = Problem("visit.not_scheduled", event=event_oid,
+                                participant=participant.screening_number)  # fmt: skip
+        raise ValidationFailed({"form": not_scheduled})
     event = protocol.event(event_oid)
     if event.kind != EventKind.REPEATING and visit_repeat:
-        raise ValidationFailed({"form": f"{event_oid} does not repeat"})
+        raise ValidationFailed({"form": Problem("visit.does_not_repeat", event=event_oid)})
     return create_visit(actor, participant, event_oid, repeat=visit_repeat)
 
 
@@ -90,10 +123,8 @@ def _check_status(participant: Participant, protocol: Protocol, event_oid: str) 
     if event_oid in screening:
         return
     if participant.status in PRE_RANDOMIZATION:
-        raise PreconditionFailed(
-            f"{participant.screening_number} is not randomized yet: only screening forms "
-            "can be entered"
-        )
+        raise PreconditionFailed(Problem("participant.not_randomized_yet",
+                                         participant=participant.screening_number))  # fmt: skip
 
 
 def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
@@ -104,22 +135,23 @@ def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
             last = visit.forms.filter(form_oid=form.oid).order_by("-repeat").first()
             repeat = 0 if last is None else last.repeat + 1
     elif repeat and not form.repeating:
-        raise ValidationFailed({"form": f"{form.oid} does not repeat"})
+        raise ValidationFailed({"form": Problem("form.does_not_repeat", form=form.oid)})
     record, _ = FormRecord.objects.get_or_create(
         visit=visit, form_oid=form.oid, repeat=repeat, defaults={"protocol_hash": ""}
     )
     return FormRecord.objects.select_for_update().get(pk=record.pk)
 
 
-def _changes_since(record: FormRecord, version: int) -> list[str]:
+def _changes_since(record: FormRecord, version: int) -> list[Problem]:
     events = AuditEvent.objects.filter(
         object_type="itemvalue", context__record=record.pk, context__version__gt=version
     ).order_by("id")
+    empty = Problem("form.value_empty")
     return [
-        f"{e.item} changed from {e.old_value or '(empty)'} to {e.new_value or '(empty)'} by "
-        f"{e.username} at {timezone.localtime(e.at):%Y-%m-%d %H:%M}"
+        Problem("form.item_changed", item=e.item, old=e.old_value or empty,
+                new=e.new_value or empty, user=e.username, at=timezone.localtime(e.at))
         for e in events
-    ]
+    ]  # fmt: skip
 
 
 def _shown(value: ItemValue | CheckedValue | None) -> str:
@@ -140,29 +172,27 @@ def _same(old: ItemValue | None, new: CheckedValue) -> bool:
 def _validate(
     form: Form, values: Mapping[str, EnteredValue], existing: dict[str, ItemValue],
     confirmed: Collection[str],
-) -> tuple[dict[str, CheckedValue], dict[str, str]]:  # fmt: skip
+) -> tuple[dict[str, CheckedValue], dict[str, Problem]]:  # fmt: skip
     items = {item.oid: item for item in form.items}
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     checked: dict[str, CheckedValue] = {}
     for oid in sorted(set(values) - set(items)):
-        errors[oid] = f"{oid} is not an item of {form.oid}"
+        errors[oid] = Problem("form.not_an_item", item=oid, form=form.oid)
     for oid, entered in values.items():
         if oid not in items:
             continue
         try:
             value = check_value(items[oid], entered)
         except InvalidValue as exc:
-            errors[oid] = str(exc)
+            errors[oid] = exc.problem
             continue
         already_saved = _same(existing.get(oid), value)
         if value.warnings and oid not in confirmed and not already_saved:
-            errors[oid] = "; ".join(value.warnings)
+            errors[oid] = several(value.warnings)
         checked[oid] = value
     for item in form.items:
         if item.required and item.oid not in checked and item.oid not in existing:
-            errors.setdefault(
-                item.oid, "required: enter a value or mark it not done, not applicable or unknown"
-            )
+            errors.setdefault(item.oid, Problem("value.required"))
     return checked, errors
 
 
@@ -205,13 +235,10 @@ def save_form(
     record = _record(visit, form, repeat)
     if record.version != base_version:
         changes = _changes_since(record, base_version)
-        raise StaleForm(
-            f"{form.label.en} at {event_oid} was changed by someone else after you opened it "
-            f"(version {base_version} → {record.version}); nothing was saved. Reload to see: "
-            + "; ".join(changes),
-            record.version,
-            changes,
-        )
+        stale = Problem("form.stale", form=form.label, event=event_label(protocol, event_oid),
+                        base_version=base_version, current_version=record.version,
+                        changes=changes)  # fmt: skip
+        raise StaleForm(stale, record.version, changes)
 
     existing = {v.item_oid: v for v in record.values.all()}
     checked, errors = _validate(form, values, existing, set(confirmed))
@@ -220,7 +247,7 @@ def save_form(
     changed = [oid for oid, value in checked.items() if not _same(existing.get(oid), value)]
     date_changes = visit_date is not None and visit_date != visit.visit_date
     if (changed or (date_changes and visit.visit_date)) and record.version and not reason.strip():
-        errors["reason"] = "a reason is required to change data already saved"
+        errors["reason"] = Problem("form.reason_required")
     if errors:
         raise ValidationFailed(errors)
     if not changed and not date_changes:
@@ -244,7 +271,8 @@ def save_form(
     record.protocol_hash = protocol_version.content_hash
     record.save()
 
-    deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form)
+    deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form,
+                                 protocol)  # fmt: skip
     if blinded_form and participant.status == S.RANDOMIZED:
         participant.status = S.ON_STUDY
         participant.save(update_fields=["status"])
@@ -289,26 +317,27 @@ def _write_values(
 
 def _visit_date_errors(
     participant: Participant, protocol: Protocol, visit: Visit, visit_date: dt.date | None
-) -> dict[str, str]:
+) -> dict[str, Problem]:
     timed = visit.event_oid in timed_events(protocol) or visit.event_oid in {
         e.oid for e in protocol.events if e.kind == EventKind.UNSCHEDULED
     }
     if visit_date is None:
         if timed and visit.visit_date is None and visit.target_date is not None:
-            return {"visit_date": "the visit date is required"}
+            return {"visit_date": Problem("visit.date_required")}
         return {}
     if visit_date > timezone.localdate():
-        return {"visit_date": f"{visit_date} is in the future"}
+        return {"visit_date": Problem("date.in_future", date=visit_date)}
     day0 = participant.randomization_date
     if day0 and visit.target_date and visit.target_date >= day0 and visit_date < day0:
-        return {"visit_date": f"{visit_date} is before randomization on {day0}"}
+        return {"visit_date": Problem("visit.date_before_randomization", date=visit_date,
+                                      randomized_on=day0)}  # fmt: skip
     return {}
 
 
 def _set_visit_date(
     actor: Actor, participant: Participant, visit: Visit, visit_date: dt.date | None,
-    reason: str, blinded: bool,
-) -> list[str]:  # fmt: skip
+    reason: str, blinded: bool, protocol: Protocol,
+) -> list[Problem]:  # fmt: skip
     if visit_date is None or visit_date == visit.visit_date:
         if visit.status != Visit.Status.DONE and visit.visit_date:
             visit.status = Visit.Status.DONE
@@ -323,8 +352,7 @@ def _set_visit_date(
         site=participant.site.code, item="visit_date", old=old, new=visit_date,
         reason=reason.strip(), blinded_content=blinded, context={"event": visit.event_oid},
     )  # fmt: skip
-    outside = out_of_window(visit, visit_date)
+    outside = out_of_window(visit, visit_date, protocol)
     if outside is None:
         return []
-    return [record_deviation(actor, participant, visit, "visit_out_of_window", outside,
-                             blinded=blinded)]  # fmt: skip
+    return [record_deviation(actor, participant, visit, outside, blinded=blinded)]

@@ -15,10 +15,17 @@ from hepatrial.edc import audit
 from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.schedule import record_deviation
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import Intervention, Protocol
 
 TOTAL_DOSE = "TOTAL_DOSE"
 TOTAL_DOSE_VERSION = "dose-per-kg-times-weight-v1"
+
+MESSAGES.update({
+    "deviation.dose": gettext_noop(
+        "%(intervention)s: dose %(dose)s %(unit)s given, protocol %(planned)s ± %(tolerance)s%%"
+    ),
+})  # fmt: skip
 
 
 def intervention_for(protocol: Protocol, visit: Visit) -> Intervention | None:
@@ -31,7 +38,7 @@ def intervention_for(protocol: Protocol, visit: Visit) -> Intervention | None:
 
 def after_intervention_saved(
     actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> list[str]:
+) -> list[Problem]:
     """Update the total dose and return the deviations found (already recorded and audited)."""
     intervention = intervention_for(protocol, visit)
     if intervention is None:
@@ -50,11 +57,10 @@ def after_intervention_saved(
     allowed = planned * intervention.dose.tolerance_percent / 100
     if abs(dose - planned) <= allowed + 1e-9:
         return []
-    description = (
-        f"{intervention.code}: dose {dose:g} {intervention.dose.unit} given, protocol "
-        f"{planned:g} ± {intervention.dose.tolerance_percent:g}%"
-    )
-    return [record_deviation(actor, participant, visit, "dose", description, blinded=True)]
+    deviation = Problem("deviation.dose", intervention=intervention.label, dose=float(dose),
+                        unit=intervention.dose.unit, planned=float(planned),
+                        tolerance=float(intervention.dose.tolerance_percent))  # fmt: skip
+    return [record_deviation(actor, participant, visit, deviation, blinded=True)]
 
 
 def _store_total(actor, participant, visit, total: float, dose: float, weight: float) -> None:

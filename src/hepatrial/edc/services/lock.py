@@ -28,6 +28,23 @@ from hepatrial.edc.models import (
     Visit,
 )
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
+
+MESSAGES.update({
+    "database.lock_administrator_only": gettext_noop(
+        "only an administrator may lock or reopen the database"
+    ),
+    "database.lock_reason_required": gettext_noop(
+        "say why the database is locked (e.g. final analysis)"
+    ),
+    "database.unlock_reason_required": gettext_noop("say why the locked database is reopened"),
+    "database.already_locked": gettext_noop("the database is already locked"),
+    "database.not_locked": gettext_noop("the database is not locked"),
+    "database.locked": gettext_noop(
+        "the database was locked on %(on)s by %(user)s (%(reason)s); nothing can be changed "
+        "until an administrator reopens it"
+    ),
+})  # fmt: skip
 
 LOCKED_MODELS = (
     Participant, EligibilityAssessment, Consent, Visit, FormRecord, ItemValue, DerivedValue,
@@ -46,16 +63,16 @@ def current_lock() -> DatabaseLock | None:
 
 def _require(actor: Actor) -> None:
     if not actor.sites_for(Action.LOCK_DATABASE):
-        raise NotAllowed("only an administrator may lock or reopen the database")
+        raise NotAllowed(Problem("database.lock_administrator_only"))
 
 
 @audit.audited
 def lock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     if not reason.strip():
-        raise ValidationFailed({"reason": "say why the database is locked (e.g. final analysis)"})
+        raise ValidationFailed({"reason": Problem("database.lock_reason_required")})
     if current_lock() is not None:
-        raise PreconditionFailed("the database is already locked")
+        raise PreconditionFailed(Problem("database.already_locked"))
     lock = DatabaseLock.objects.create(
         locked_at=timezone.now(), locked_by=actor.username, reason=reason.strip()
     )
@@ -69,9 +86,9 @@ def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     lock = current_lock()
     if lock is None:
-        raise PreconditionFailed("the database is not locked")
+        raise PreconditionFailed(Problem("database.not_locked"))
     if not reason.strip():
-        raise ValidationFailed({"reason": "say why the locked database is reopened"})
+        raise ValidationFailed({"reason": Problem("database.unlock_reason_required")})
     lock.unlocked_at, lock.unlocked_by = timezone.now(), actor.username
     lock.unlock_reason = reason.strip()
     lock.save()
@@ -105,10 +122,8 @@ def _lock_for_this_write() -> DatabaseLock | None:
 def _refuse_while_locked(sender, instance, **kwargs) -> None:
     lock = _lock_for_this_write()
     if lock is not None:
-        raise DatabaseLocked(
-            f"the database was locked on {lock.locked_at:%Y-%m-%d} by {lock.locked_by} "
-            f"({lock.reason}); nothing can be changed until an administrator reopens it"
-        )
+        raise DatabaseLocked(Problem("database.locked", on=timezone.localdate(lock.locked_at),
+                                     user=lock.locked_by, reason=lock.reason))  # fmt: skip
 
 
 def connect_guard() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hepatrial.edc.errors import NotFound
 from hepatrial.edc.models import Participant
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.problems import Problem
 
 
 def participant_for(actor: Actor, screening_number: str, action: Action, *, lock: bool = False):
@@ -20,6 +21,6 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
         screening_number=screening_number, site__code__in=list(actor.roles)
     ).first()
     if participant is None:
-        raise NotFound(f"participant {screening_number} not found")
+        raise NotFound(Problem("participant.not_found", participant=screening_number))
     actor.require(action, participant.site.code)
     return participant

@@ -20,8 +20,35 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.schedule import create_visit
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 S = ParticipantStatus
+
+MESSAGES.update({
+    "site.not_found": gettext_noop("site %(site)s not found"),
+    "eligibility.closed": gettext_noop(
+        "%(participant)s is %(status)s: eligibility can no longer change"
+    ),
+    "eligibility.answer_required": gettext_noop("answer yes or no: %(criterion)s"),
+    "eligibility.unknown_criteria": gettext_noop("unknown criteria %(criteria)s"),
+    "eligibility.reason_required": gettext_noop(
+        "a reason is required to change a saved eligibility checklist"
+    ),
+    "consent.requires_eligibility": gettext_noop(
+        "%(participant)s is %(status)s: consent is recorded once eligibility is confirmed"
+    ),
+    "consent.version_required": gettext_noop("the consent document version is required"),
+    "consent.long_before_screening": gettext_noop(
+        "consent is dated long before screening; check the date"
+    ),
+    "participation.not_an_end": gettext_noop("'%(status)s' is not an end of participation"),
+    "participation.not_on_study": gettext_noop(
+        "%(participant)s is %(status)s: only a participant on study can end participation"
+    ),
+    "participation.end_before_randomization": gettext_noop(
+        "the end date cannot be before randomization"
+    ),
+})  # fmt: skip
 END_STATUSES = {S.COMPLETED, S.WITHDRAWN, S.DIED, S.TRANSPLANTED, S.LOST}
 
 
@@ -44,10 +71,10 @@ def _set_status(actor: Actor, participant: Participant, status: S, reason: str =
 def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
     """Register a person being screened and give them the next screening number of the site."""
     if site_code not in actor.roles:
-        raise NotFound(f"site {site_code} not found")
+        raise NotFound(Problem("site.not_found", site=site_code))
     actor.require(Action.SCREEN, site_code)
     if screened_on > timezone.localdate():
-        raise ValidationFailed({"screened_on": f"{screened_on} is in the future"})
+        raise ValidationFailed({"screened_on": Problem("date.in_future", date=screened_on)})
     version, loaded = active_protocol()
     site = Site.objects.select_for_update().get(code=site_code)
     sequence = (site.participants.aggregate(m=Max("sequence"))["m"] or 0) + 1
@@ -82,24 +109,24 @@ def assess_eligibility(
     """
     participant = participant_for(actor, screening_number, Action.ASSESS_ELIGIBILITY, lock=True)
     if participant.status not in (S.SCREENED, S.ELIGIBLE, S.SCREEN_FAILED, S.CONSENTED):
-        raise PreconditionFailed(
-            f"{screening_number} is {participant.get_status_display().lower()}: "
-            "eligibility can no longer change"
-        )
+        raise PreconditionFailed(Problem("eligibility.closed", participant=screening_number,
+                                         status=S(participant.status)))  # fmt: skip
     criteria = active_protocol()[1].protocol.eligibility
     errors = {}
     normalized = {}
     for criterion in criteria:
         answer = str(answers.get(criterion.oid, "")).strip().lower()
         if answer not in ("yes", "no"):
-            errors[criterion.oid] = f"answer yes or no: {criterion.label.en}"
+            errors[criterion.oid] = Problem(
+                "eligibility.answer_required", criterion=criterion.label
+            )
         normalized[criterion.oid] = answer
     unknown = sorted(set(answers) - {c.oid for c in criteria})
     if unknown:
-        errors["form"] = f"unknown criteria {', '.join(unknown)}"
+        errors["form"] = Problem("eligibility.unknown_criteria", criteria=unknown)
     existing = EligibilityAssessment.objects.filter(participant=participant).first()
     if existing and not reason.strip():
-        errors["reason"] = "a reason is required to change a saved eligibility checklist"
+        errors["reason"] = Problem("eligibility.reason_required")
     if errors:
         raise ValidationFailed(errors)
     failed = [c.oid for c in criteria if normalized[c.oid] != c.qualifying_answer]
@@ -146,19 +173,18 @@ def record_consent(
 ) -> Consent:
     participant = participant_for(actor, screening_number, Action.RECORD_CONSENT, lock=True)
     if participant.status != S.ELIGIBLE:
-        raise PreconditionFailed(
-            f"{screening_number} is {participant.get_status_display().lower()}: consent is "
-            "recorded once eligibility is confirmed"
-        )
+        raise PreconditionFailed(Problem("consent.requires_eligibility",
+                                         participant=screening_number,
+                                         status=S(participant.status)))  # fmt: skip
     errors = {}
     if not document_version.strip():
-        errors["document_version"] = "the consent document version is required"
+        errors["document_version"] = Problem("consent.version_required")
     if timezone.is_naive(signed_at):
         signed_at = timezone.make_aware(signed_at)
     if signed_at > timezone.now():
-        errors["signed_at"] = f"{signed_at:%Y-%m-%d %H:%M} is in the future"
+        errors["signed_at"] = Problem("date.in_future", date=timezone.localtime(signed_at))
     if timezone.localdate(signed_at) < participant.screened_on - dt.timedelta(days=30):
-        errors["signed_at"] = "consent is dated long before screening; check the date"
+        errors["signed_at"] = Problem("consent.long_before_screening")
     if errors:
         raise ValidationFailed(errors)
     consent = Consent.objects.create(
@@ -184,24 +210,24 @@ def end_participation(
 ) -> Participant:
     """End a randomized participant's follow-up: completed, withdrawn, died, transplanted, lost."""
     participant = participant_for(actor, screening_number, Action.END_PARTICIPATION, lock=True)
+    not_an_end = {"status": Problem("participation.not_an_end", status=status)}
     try:
         target = S(status)
     except ValueError:
-        raise ValidationFailed({"status": f"{status!r} is not an end of participation"}) from None
+        raise ValidationFailed(not_an_end) from None
     if target not in END_STATUSES:
-        raise ValidationFailed({"status": f"{status!r} is not an end of participation"})
+        raise ValidationFailed(not_an_end)
     if participant.status not in (S.RANDOMIZED, S.ON_STUDY):
-        raise PreconditionFailed(
-            f"{screening_number} is {participant.get_status_display().lower()}: only a "
-            "participant on study can end participation"
-        )
+        raise PreconditionFailed(Problem("participation.not_on_study",
+                                         participant=screening_number,
+                                         status=S(participant.status)))  # fmt: skip
     errors = {}
     if participant.randomization_date and ended_on < participant.randomization_date:
-        errors["ended_on"] = "the end date cannot be before randomization"
+        errors["ended_on"] = Problem("participation.end_before_randomization")
     if ended_on > timezone.localdate():
-        errors["ended_on"] = f"{ended_on} is in the future"
+        errors["ended_on"] = Problem("date.in_future", date=ended_on)
     if target != S.COMPLETED and not reason.strip():
-        errors["reason"] = "a reason is required"
+        errors["reason"] = Problem("reason.required")
     if errors:
         raise ValidationFailed(errors)
     participant.ended_on, participant.end_reason = ended_on, reason.strip()

@@ -6,9 +6,15 @@ import operator
 
 from hepatrial.edc.models import ItemValue, Participant
 from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.checks import RANDOMIZATION_DATE
 from hepatrial.protocol.model import Comparison, Form, Protocol
 from hepatrial.protocol.values import CheckedValue
+
+MESSAGES.update({
+    "rule.broken": gettext_noop("%(message)s (%(left)s %(comparison)s %(right)s fails)"),
+})  # fmt: skip
+"""``message`` is the rule's protocol label; ``comparison`` one of ``<``, ``<=``, ``>``, ``>=``."""
 
 OPERATORS = {
     Comparison.BEFORE: operator.lt,
@@ -24,7 +30,7 @@ def check_rules(
     form: Form,
     checked: dict[str, CheckedValue],
     existing: dict[str, ItemValue],
-) -> dict[str, str]:
+) -> dict[str, Problem]:
     """Errors, by item OID, for every rule touching this form that the new values break."""
     in_form = {item.oid for item in form.items}
 
@@ -49,5 +55,6 @@ def check_rules(
             continue
         if not OPERATORS[rule.comparison](left, right):
             where = rule.item if rule.item in in_form else rule.other
-            errors[where] = f"{rule.message.en} ({left} {rule.comparison.value} {right} fails)"
+            errors[where] = Problem("rule.broken", rule=rule.code, message=rule.message, left=left,
+                                    comparison=rule.comparison.value, right=right)  # fmt: skip
     return errors

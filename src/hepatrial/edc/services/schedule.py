@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from hepatrial.edc import audit
 from hepatrial.edc.models import Deviation, Participant, Visit
 from hepatrial.edc.permissions import Actor
-from hepatrial.protocol.model import EventKind, Protocol
+from hepatrial.problems import MESSAGES, Problem, as_problem, gettext_noop
+from hepatrial.protocol.model import EventKind, Label, Protocol
+
+MESSAGES.update({
+    "deviation.visit_out_of_window": gettext_noop(
+        "%(event)s done on %(on)s, %(days)s day(s) %(side)s"
+    ),
+})  # fmt: skip
+
+
+class WindowSide(StrEnum):
+    """Which side of its window a visit fell on; its label completes the deviation sentence."""
+
+    BEFORE = "before"
+    AFTER = "after"
+
+    @property
+    def label(self) -> Promise:
+        return (
+            _("before its window opens")
+            if self == WindowSide.BEFORE
+            else _("after its window closed")
+        )
 
 
 def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repeat: int = 0,
@@ -32,20 +57,42 @@ def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repe
 
 
 def record_deviation(
-    actor: Actor, participant: Participant, visit: Visit | None, kind: str, description: str,
+    actor: Actor, participant: Participant, visit: Visit | None, problem: Problem,
     *, blinded: bool,
-) -> str:  # fmt: skip
-    """Record a protocol deviation and its audit record; return its description."""
+) -> Problem:  # fmt: skip
+    """Record the deviation ``problem`` (code ``deviation.<kind>``) and its audit; return it.
+
+    The English text is kept as the description (and in the audit trail); the parameters are
+    stored so that :func:`deviation_problem` can give the deviation in any language.
+    """
+    kind = problem.code.removeprefix("deviation.")
     deviation = Deviation.objects.create(
-        participant=participant, visit=visit, kind=kind, description=description,
-        detected_at=timezone.now(),
+        participant=participant, visit=visit, kind=kind, description=problem,
+        params=problem.to_json()["params"], detected_at=timezone.now(),
     )  # fmt: skip
     audit.record(
         "deviation", username=actor.username, object_type="deviation", object_id=deviation.pk,
         participant=participant.screening_number, site=participant.site.code,
-        new=description, blinded_content=blinded,
+        new=problem, blinded_content=blinded,
     )  # fmt: skip
-    return description
+    return problem
+
+
+def deviation_problem(deviation: Deviation) -> Problem:
+    """The deviation as a problem to render in the reader's language.
+
+    A deviation recorded before parameters were stored (or of a kind no longer known) reads as
+    its English description.
+    """
+    params = dict(deviation.params)
+    if params:
+        try:
+            if "side" in params:
+                params["side"] = WindowSide(params["side"])
+            return Problem.from_json({"code": f"deviation.{deviation.kind}", "params": params})
+        except (KeyError, TypeError, ValueError):
+            pass
+    return as_problem(deviation.description)
 
 
 def plan_visits(
@@ -103,12 +150,29 @@ def visit_status(visit: Visit, today: dt.date | None = None) -> str:
     return "due"
 
 
-def out_of_window(visit: Visit, on: dt.date) -> str | None:
-    """Why ``on`` is outside the visit's window, or ``None`` when it is inside."""
+def event_label(protocol: Protocol, event_oid: str) -> Label | str:
+    """The protocol's label of an event or intervention visit, or the code if it has none."""
+    for event in protocol.events:
+        if event.oid == event_oid:
+            return event.label
+    for arm in protocol.arms:
+        for intervention in arm.interventions:
+            if intervention.code == event_oid:
+                return intervention.label
+    return event_oid
+
+
+def out_of_window(visit: Visit, on: dt.date, protocol: Protocol | None = None) -> Problem | None:
+    """Why ``on`` is outside the visit's window (``deviation.visit_out_of_window``), or ``None``.
+
+    The visit is named by its label in ``protocol`` when given, else by its event code.
+    """
     if visit.window_start and on < visit.window_start:
-        days = (visit.window_start - on).days
-        return f"{visit.event_oid} done on {on}, {days} day(s) before its window opens"
-    if visit.window_end and on > visit.window_end:
-        days = (on - visit.window_end).days
-        return f"{visit.event_oid} done on {on}, {days} day(s) after its window closed"
-    return None
+        days, side = (visit.window_start - on).days, WindowSide.BEFORE
+    elif visit.window_end and on > visit.window_end:
+        days, side = (on - visit.window_end).days, WindowSide.AFTER
+    else:
+        return None
+    event = event_label(protocol, visit.event_oid) if protocol else visit.event_oid
+    return Problem("deviation.visit_out_of_window", event=event, on=on, days=days,
+                   side=side)  # fmt: skip
