@@ -39,12 +39,20 @@ CHINESE_REGIONS = {"tw": "hant", "hk": "hant", "mo": "hant", "cn": "hans", "sg":
 """A Chinese region stands for its script when the label has the script but not the region."""
 
 
-def _language_parts(language: str) -> list[str]:
-    """``zh-Hant-TW`` → ``["zh_hant_tw", "zh_hant", "zh"]``: the keys to try, best first."""
-    parts = [p for p in language.strip().lower().replace("-", "_").split("_") if p]
-    if len(parts) >= 2 and parts[0] == "zh" and parts[1] in CHINESE_REGIONS:
-        parts = ["zh", CHINESE_REGIONS[parts[1]], *parts[1:]]
+def _prefixes(parts: list[str]) -> list[str]:
     return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _language_parts(language: str) -> list[str]:
+    """``zh-Hant-TW`` → ``["zh_hant_tw", "zh_hant", "zh"]``: the keys to try, best first.
+
+    ``zh-TW`` tries ``zh_tw`` and then the script it is written in: ``zh_hant_tw``, ``zh_hant``.
+    """
+    parts = [p for p in language.strip().lower().replace("-", "_").split("_") if p]
+    keys = _prefixes(parts)
+    if len(parts) >= 2 and parts[0] == "zh" and parts[1] in CHINESE_REGIONS:
+        keys = keys[:-1] + _prefixes(["zh", CHINESE_REGIONS[parts[1]], *parts[1:]])
+    return list(dict.fromkeys(keys))
 
 
 class Label(BaseModel):
