@@ -10,9 +10,9 @@ own codes (``MESSAGES.update`` in the module that raises them).
 
 Parameters are values, not sentences: numbers, dates, units, codes, protocol labels (rendered
 in the reader's language), coded values with a ``label`` (a role, an action, a participant
-status: they read in a sentence as their label in lower case), lists of those, and other
-problems (phrases such as "before its window opens"). :meth:`Problem.to_json` stores them;
-:meth:`Problem.from_json` reads them back.
+status, read in a sentence as their label in lower case; the label is lazy or marked with
+``gettext_noop``), lists of those, and other problems. :meth:`Problem.to_json` stores them;
+:meth:`Problem.from_json` reads them back (:data:`PARAM_TYPES` restores coded values).
 
 This module imports no Django: pure domain code (``protocol``, ``scores``) raises problems too.
 Only a Django lazy label, which can exist only where Django does, is read through Django.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 
 def gettext_noop(message: str) -> str:
@@ -35,6 +35,10 @@ MESSAGES: dict[str, str] = {
     "problems.several": gettext_noop("%(problems)s"),
 }
 """Problem code → English template with ``%(name)s`` parameters."""
+
+PARAM_TYPES: dict[str, dict[str, Callable[[object], object]]] = {}
+"""Problem code → parameter → how :meth:`Problem.from_json` turns its stored value back into
+the coded value it was (``{"side": WindowSide}``), so that it reads as its label again."""
 
 
 def number_text(number: float) -> str:
@@ -112,8 +116,9 @@ class Problem(str):
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Problem:
         """The problem :meth:`to_json` stored (``KeyError`` for a code no longer known)."""
-        params = data.get("params") or {}
-        return cls(str(data["code"]), **{k: _from_json(v) for k, v in params.items()})
+        code, params = str(data["code"]), data.get("params") or {}
+        types = PARAM_TYPES.get(code, {})
+        return cls(code, **{k: types.get(k, _from_json)(v) for k, v in params.items()})
 
 
 def _rebuild(code: str, params: dict) -> Problem:

@@ -58,6 +58,19 @@ class ValueStatus(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     UNKNOWN = "unknown"
 
+    @property
+    def label(self) -> str:
+        """In English; marked for the catalogue, so the web shows it translated."""
+        return VALUE_STATUS_LABELS[self]
+
+
+VALUE_STATUS_LABELS = {
+    ValueStatus.VALUE: gettext_noop("value"),
+    ValueStatus.NOT_DONE: gettext_noop("not done"),
+    ValueStatus.NOT_APPLICABLE: gettext_noop("not applicable"),
+    ValueStatus.UNKNOWN: gettext_noop("unknown"),
+}
+
 
 MISSING_STATUSES = {ValueStatus.NOT_DONE, ValueStatus.NOT_APPLICABLE, ValueStatus.UNKNOWN}
 
@@ -217,7 +230,7 @@ def check_value(item: Item, entered: EnteredValue) -> CheckedValue:
         )
     if entered.status in MISSING_STATUSES:
         if text:
-            raise InvalidValue("value.given_but_missing", status=entered.status.value)
+            raise InvalidValue("value.given_but_missing", status=ValueStatus(entered.status))
         return CheckedValue(item.oid, entered.status, "", None)
     if not text:
         raise InvalidValue("value.empty")

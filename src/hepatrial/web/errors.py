@@ -40,7 +40,8 @@ def _param(value: object) -> str:
         return localized(value)
     label = getattr(value, "label", None)
     if label is not None and not isinstance(value, Mapping):
-        return str(label).lower()
+        # A lazy label translates itself; a plain one was marked with gettext_noop.
+        return (gettext(label) if isinstance(label, str) else str(label)).lower()
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     return scalar_text(value)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from hepatrial.edc import audit
 from hepatrial.edc.models import Deviation, Participant, Visit
 from hepatrial.edc.permissions import Actor
-from hepatrial.problems import MESSAGES, Problem, as_problem, gettext_noop
+from hepatrial.problems import MESSAGES, PARAM_TYPES, Problem, as_problem, gettext_noop
 from hepatrial.protocol.model import EventKind, Label, Protocol
 
 MESSAGES.update({
@@ -36,6 +36,9 @@ class WindowSide(StrEnum):
             if self == WindowSide.BEFORE
             else _("after its window closed")
         )
+
+
+PARAM_TYPES["deviation.visit_out_of_window"] = {"side": WindowSide}
 
 
 def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repeat: int = 0,
@@ -84,12 +87,11 @@ def deviation_problem(deviation: Deviation) -> Problem:
     A deviation recorded before parameters were stored (or of a kind no longer known) reads as
     its English description.
     """
-    params = dict(deviation.params)
-    if params:
+    if deviation.params:
         try:
-            if "side" in params:
-                params["side"] = WindowSide(params["side"])
-            return Problem.from_json({"code": f"deviation.{deviation.kind}", "params": params})
+            return Problem.from_json(
+                {"code": f"deviation.{deviation.kind}", "params": deviation.params}
+            )
         except (KeyError, TypeError, ValueError):
             pass
     return as_problem(deviation.description)
