@@ -125,3 +125,19 @@ def test_in_english_the_web_says_what_the_problem_says(code):
     problem = Problem(code, **{name: f"<{name}>" for name in names})
     with override("en"):
         assert problem_text(problem) == problem
+
+
+def test_roles_actions_and_statuses_have_chinese_labels():
+    from hepatrial.edc.models import Visit
+    from hepatrial.edc.permissions import ACTION_LABELS
+    from hepatrial.edc.roles import ROLE_LABELS
+    from hepatrial.edc.services.schedule import VISIT_STATUS_LABELS
+
+    labels = [*ROLE_LABELS.values(), *ACTION_LABELS.values(), *VISIT_STATUS_LABELS.values()]
+    labels += [s.label for s in ParticipantStatus] + [s.label for s in Visit.Status]
+    with override("en"):
+        english = [str(label) for label in labels]
+    with override("zh-hans"):
+        chinese = [str(label) for label in labels]
+    untranslated = [en for en, zh in zip(english, chinese, strict=True) if en == zh]
+    assert untranslated == []

@@ -141,6 +141,16 @@ class VisitState:
     """upcoming, due, overdue, done or missed."""
 
 
+VISIT_STATUS_LABELS: dict[str, Promise] = {
+    "upcoming": _("upcoming"),
+    "due": _("due"),
+    "overdue": _("overdue"),
+    Visit.Status.DONE: _("done"),
+    Visit.Status.MISSED: _("missed"),
+}
+"""What :func:`visit_status` returns, as a page shows it in the reader's language."""
+
+
 def visit_status(visit: Visit, today: dt.date | None = None) -> str:
     if visit.status != Visit.Status.PLANNED:
         return visit.status
