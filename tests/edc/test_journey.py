@@ -162,4 +162,5 @@ def test_a_second_infusion_outside_its_window_is_a_deviation(trial):
     stored = Deviation.objects.get(participant=participant)
     assert stored.params["side"] == "after" and stored.params["days"] == 4
     assert stored.params["event"] == {"en": "UC-MSC infusion 2", "zh": "第2次脐带间充质干细胞输注"}
-    assert deviation_problem(stored) == deviation
+    again = deviation_problem(stored)
+    assert (again, dict(again.params)) == (deviation, dict(deviation.params))

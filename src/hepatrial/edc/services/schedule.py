@@ -38,7 +38,7 @@ class WindowSide(StrEnum):
         )
 
 
-PARAM_TYPES["deviation.visit_out_of_window"] = {"side": WindowSide}
+PARAM_TYPES["deviation.visit_out_of_window"] = {"side": WindowSide, "on": dt.date.fromisoformat}
 
 
 def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repeat: int = 0,
