@@ -10,10 +10,12 @@ import pytest
 from hepatrial.edc.demo_accounts import ensure_demo_accounts
 from hepatrial.edc.models import AllocationSlot, Participant
 from hepatrial.edc.services.forms import save_form
+from tests.edc import conftest as edc
 from tests.edc.conftest import CLINICAL_B, DEMOGRAPHICS, LABS_CLASS_B, PROTOCOL
-from tests.edc.conftest import trial  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+trial = edc.trial
+"""The loaded trial with one demo user per role (the fixture of the service tests)."""
 
 LANGUAGES = ["en", "zh-hans"]
 EXCLUSION = next(c for c in PROTOCOL.eligibility if c.kind == "exclusion")

@@ -339,3 +339,36 @@ def test_end_of_participation_is_only_for_those_who_may(trial):
         assert response.status_code in (403, 404), username
     p.refresh_from_db()
     assert p.status == "randomized"
+
+
+# A locked database or a step that no longer applies
+
+
+def test_a_locked_database_is_said_on_the_form_and_keeps_what_was_typed(trial):
+    from hepatrial.edc.roles import Role
+    from hepatrial.edc.services.lock import lock_database
+
+    p = trial.screen()
+    participants.assess_eligibility(trial.coordinator, p.screening_number, QUALIFYING)
+    lock_database(trial[Role.ADMINISTRATOR], "final analysis")
+    signed = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = client_for("coordinator").post(
+        reverse("consent", args=[p.screening_number]),
+        {"document_version": "ICF v1.0", "signed_at": signed},
+    )
+    body = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-testid="consent-form"' in body
+    assert 'value="ICF v1.0"' in body and f'value="{signed}"' in body
+    p.refresh_from_db()
+    assert p.status == "eligible"
+
+
+def test_the_checklist_of_a_randomized_participant_can_no_longer_change(trial):
+    p, _ = trial.randomized()
+    client = client_for("coordinator")
+    url = reverse("eligibility", args=[p.screening_number])
+    assert 'data-testid="eligibility-closed"' in client.get(url).content.decode()
+    response = client.post(url, QUALIFYING | {"reason": "re-check"})
+    assert response.status_code == 409
+    assert 'data-testid="form-errors"' in response.content.decode()

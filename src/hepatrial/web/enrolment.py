@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from hepatrial.edc.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from hepatrial.edc.permissions import Actor, actor_for
 from hepatrial.edc.services import enrolment_steps as steps
 from hepatrial.edc.services.allocation import randomize
+from hepatrial.edc.services.lock import DatabaseLocked
 from hepatrial.edc.services.participants import (
     assess_eligibility,
     end_participation,
@@ -41,19 +43,50 @@ class Refused(Exception):
         self.error = error
 
 
+@dataclass
+class Problems:
+    """What went wrong with a submitted form: messages beside fields, messages above the form."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    top: list[str] = field(default_factory=list)
+    status: int = 200
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.top)
+
+    def context(self) -> dict:
+        return {"errors": self.fields, "top": self.top}
+
+
+def _attempt(write: Callable[[], object], fields: tuple[str, ...]) -> tuple[object, Problems]:
+    """Run a service write: its result, or what to show on the form that is sent back.
+
+    Another site's participant (404) and a role that may not (403) replace the page; a locked
+    database is said above the form instead, so that nothing the user typed is lost.
+    """
+    try:
+        return write(), Problems()
+    except DatabaseLocked as exc:
+        return None, Problems(top=[error_text(exc)], status=status_for(exc))
+    except (NotFound, NotAllowed) as exc:
+        raise Refused(exc) from None
+    except ValidationFailed as exc:
+        errors = field_errors(exc)
+        return None, Problems(
+            {k: v for k, v in errors.items() if k in fields},
+            [v for k, v in errors.items() if k not in fields],
+            status_for(exc),
+        )
+    except ServiceError as exc:
+        return None, Problems(top=[error_text(exc)], status=status_for(exc))
+
+
 def _read(read: Callable, actor: Actor, screening_number: str):
     """What a page shows, or :class:`Refused` for another site's participant or a refused role."""
     try:
         return read(actor, screening_number)
     except (NotFound, NotAllowed) as exc:
         raise Refused(exc) from None
-
-
-def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
-    if isinstance(error, NotFound):
-        raise Http404(error_text(error))
-    context = {"message": error_text(error)}
-    return render(request, "web/forbidden.html", context, status=status_for(error))
 
 
 def refusable(view: Callable) -> Callable:
@@ -63,7 +96,10 @@ def refusable(view: Callable) -> Callable:
         try:
             return view(request, *args, **kwargs)
         except Refused as exc:
-            return _refused(request, exc.error)
+            if isinstance(exc.error, NotFound):
+                raise Http404(error_text(exc.error)) from None
+            context = {"message": error_text(exc.error)}
+            return render(request, "web/forbidden.html", context, status=status_for(exc.error))
 
     wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
     return GET_POST(wrapper)
@@ -83,17 +119,6 @@ def _datetime(text: str) -> dt.datetime | None:
         return None
 
 
-def _problems(exc: ServiceError, fields: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """Service errors as (field → message beside the field, messages for the top of the form)."""
-    if isinstance(exc, ValidationFailed):
-        errors = field_errors(exc)
-        return (
-            {k: v for k, v in errors.items() if k in fields},
-            [v for k, v in errors.items() if k not in fields],
-        )
-    return {}, [error_text(exc)]
-
-
 def _participant(screening_number: str) -> HttpResponse:
     return redirect("participant", screening_number=screening_number)
 
@@ -104,40 +129,29 @@ def screen_person(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     sites = steps.screening_sites(actor)
     if not sites:
-        return render(
-            request,
-            "web/forbidden.html",
-            {"message": _("Your role may not screen people at any site.")},
-            status=403,
-        )
+        raise Refused(NotAllowed(gettext("Your role may not screen people at any site.")))
     today = timezone.localdate()
     values = {
         "site": request.POST.get("site", sites[0].code if len(sites) == 1 else ""),
         "screened_on": request.POST.get("screened_on", today.isoformat()),
     }
-    errors: dict[str, str] = {}
-    top: list[str] = []
-    status = 200
+    problems = Problems()
     if request.method == "POST":
         screened_on = _date(values["screened_on"])
         if not values["site"]:
-            errors["site"] = _("Choose the site where the person is screened.")
+            problems.fields["site"] = gettext("Choose the site where the person is screened.")
         if screened_on is None:
-            errors["screened_on"] = _("Enter the screening date (year-month-day).")
-        if not errors:
-            try:
-                participant = screen(actor, values["site"], screened_on)
-            except (NotFound, NotAllowed) as exc:
-                raise Refused(exc) from None
-            except ServiceError as exc:
-                errors, top = _problems(exc, ("site", "screened_on"))
-                status = status_for(exc)
-            else:
-                return _participant(participant.screening_number)
+            problems.fields["screened_on"] = gettext("Enter the screening date (year-month-day).")
+        if problems:
+            problems.status = 400
         else:
-            status = 400
-    context = {"sites": sites, "values": values, "errors": errors, "top": top, "today": today}
-    return render(request, "web/enrolment/screen.html", context, status=status)
+            participant, problems = _attempt(
+                lambda: screen(actor, values["site"], screened_on), ("site", "screened_on")
+            )
+            if not problems:
+                return _participant(participant.screening_number)
+    context = {"sites": sites, "values": values, "today": today, **problems.context()}
+    return render(request, "web/enrolment/screen.html", context, status=problems.status)
 
 
 @refusable
@@ -147,33 +161,27 @@ def eligibility(request: HttpRequest, screening_number: str) -> HttpResponse:
     checklist = _read(steps.checklist, actor, screening_number)
     answers = {c.oid: c.answer for c in checklist.criteria}
     reason = ""
-    errors: dict[str, str] = {}
-    top: list[str] = []
-    status = 200
+    problems = Problems()
     if request.method == "POST":
         answers = {c.oid: request.POST.get(c.oid, "") for c in checklist.criteria}
         reason = request.POST.get("reason", "")
-        try:
-            assess_eligibility(actor, screening_number, answers, reason=reason)
-        except (NotFound, NotAllowed) as exc:
-            raise Refused(exc) from None
-        except ServiceError as exc:
-            errors, top = _problems(exc, (*answers, "reason"))
-            status = status_for(exc)
-        else:
+        _, problems = _attempt(
+            lambda: assess_eligibility(actor, screening_number, answers, reason=reason),
+            (*answers, "reason"),
+        )
+        if not problems:
             return _participant(screening_number)
     context = {
         "c": checklist,
         "groups": [
-            (_("Inclusion criteria"), checklist.inclusion),
-            (_("Exclusion criteria"), checklist.exclusion),
+            (gettext("Inclusion criteria"), checklist.inclusion),
+            (gettext("Exclusion criteria"), checklist.exclusion),
         ],
         "answers": answers,
         "reason": reason,
-        "errors": errors,
-        "top": top,
+        **problems.context(),
     }
-    return render(request, "web/enrolment/eligibility.html", context, status=status)
+    return render(request, "web/enrolment/eligibility.html", context, status=problems.status)
 
 
 @refusable
@@ -186,32 +194,28 @@ def consent(request: HttpRequest, screening_number: str) -> HttpResponse:
         "document_version": request.POST.get("document_version", ""),
         "signed_at": request.POST.get("signed_at", now.isoformat(timespec="minutes")),
     }
-    errors: dict[str, str] = {}
-    top: list[str] = []
-    status = 200
+    problems = Problems()
     if request.method == "POST":
         signed_at = _datetime(values["signed_at"])
         if signed_at is None:
-            errors["signed_at"] = _("Enter the date and time the consent form was signed.")
-            status = 400
+            text = gettext("Enter the date and time the consent form was signed.")
+            problems = Problems({"signed_at": text}, status=400)
         else:
-            try:
-                record_consent(actor, screening_number, values["document_version"], signed_at)
-            except (NotFound, NotAllowed) as exc:
-                raise Refused(exc) from None
-            except ServiceError as exc:
-                errors, top = _problems(exc, ("document_version", "signed_at"))
-                status = status_for(exc)
-            else:
+            _, problems = _attempt(
+                lambda: record_consent(
+                    actor, screening_number, values["document_version"], signed_at
+                ),
+                ("document_version", "signed_at"),
+            )
+            if not problems:
                 return _participant(screening_number)
     context = {
         "step": step,
         "values": values,
-        "errors": errors,
-        "top": top,
         "now": now.isoformat(timespec="minutes"),
+        **problems.context(),
     }
-    return render(request, "web/enrolment/consent.html", context, status=status)
+    return render(request, "web/enrolment/consent.html", context, status=problems.status)
 
 
 @refusable
@@ -225,32 +229,27 @@ def randomization(request: HttpRequest, screening_number: str) -> HttpResponse:
     """
     actor = actor_for(request.user)
     step = _read(steps.randomization_step, actor, screening_number)
-    status = 200
-    problem = ""
+    refusal = NotAllowed(gettext("Your role may not randomize participants at this site."))
+    problems = Problems()
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         if not step.may_randomize:
-            raise Refused(NotAllowed(_("Your role may not randomize participants at this site.")))
-        try:
-            randomize(actor, screening_number)
-        except (NotFound, NotAllowed) as exc:
-            raise Refused(exc) from None
-        except ServiceError as exc:
-            step = _read(steps.randomization_step, actor, screening_number)
-            if step.randomization_number:
-                context = {"step": step, "already": True}
-                return render(request, "web/enrolment/randomization.html", context, status=409)
-            problem, status = error_text(exc), status_for(exc)
-        else:
+            raise Refused(refusal)
+        _, problems = _attempt(lambda: randomize(actor, screening_number), ())
+        if not problems:
             return redirect(reverse("randomization", args=[screening_number]) + "?done=1")
+        step = _read(steps.randomization_step, actor, screening_number)
+        if step.randomization_number:
+            context = {"step": step, "already": True}
+            return render(request, "web/enrolment/randomization.html", context, status=409)
     if not step.randomization_number and not step.may_randomize:
-        raise Refused(NotAllowed(_("Your role may not randomize participants at this site.")))
+        raise Refused(refusal)
     context = {
         "step": step,
-        "problem": problem,
+        "problems": problems.top,
         "today": timezone.localdate(),
         "done": request.GET.get("done") == "1",
     }
-    return render(request, "web/enrolment/randomization.html", context, status=status)
+    return render(request, "web/enrolment/randomization.html", context, status=problems.status)
 
 
 @refusable
@@ -264,31 +263,27 @@ def end(request: HttpRequest, screening_number: str) -> HttpResponse:
         "ended_on": request.POST.get("ended_on", today.isoformat()),
         "reason": request.POST.get("reason", ""),
     }
-    errors: dict[str, str] = {}
-    top: list[str] = []
-    status = 200
+    problems = Problems()
     if request.method == "POST":
         ended_on = _date(values["ended_on"])
         if not values["status"]:
-            errors["status"] = _("Choose how participation ended.")
+            problems.fields["status"] = gettext("Choose how participation ended.")
         if ended_on is None:
-            errors["ended_on"] = _("Enter the date participation ended (year-month-day).")
-        if errors:
-            status = 400
+            text = gettext("Enter the date participation ended (year-month-day).")
+            problems.fields["ended_on"] = text
+        if problems:
+            problems.status = 400
         else:
-            try:
-                end_participation(
+            _, problems = _attempt(
+                lambda: end_participation(
                     actor, screening_number, values["status"], ended_on, values["reason"]
-                )
-            except (NotFound, NotAllowed) as exc:
-                raise Refused(exc) from None
-            except ServiceError as exc:
-                errors, top = _problems(exc, ("status", "ended_on", "reason"))
-                status = status_for(exc)
-            else:
+                ),
+                ("status", "ended_on", "reason"),
+            )
+            if not problems:
                 return _participant(screening_number)
-    context = {"step": step, "values": values, "errors": errors, "top": top, "today": today}
-    return render(request, "web/enrolment/end.html", context, status=status)
+    context = {"step": step, "values": values, "today": today, **problems.context()}
+    return render(request, "web/enrolment/end.html", context, status=problems.status)
 
 
 urlpatterns = [
