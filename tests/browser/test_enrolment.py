@@ -170,6 +170,17 @@ def test_the_coordinator_enrols_and_randomizes_and_only_cell_therapy_sees_the_ar
     check_page(stale, language)
     assert AllocationSlot.objects.filter(participant__isnull=False).count() == 1
 
+    page.click("[data-testid=next-end]")
+    page.check("input[name=status][value=withdrawn]")
+    page.click("[data-testid=end-submit]")
+    page.wait_for_selector("#err-reason")
+    check_page(page, language)
+    assert page.is_checked("input[name=status][value=withdrawn]")
+    page.fill("#id_reason", "moved to another city")
+    page.click("[data-testid=end-submit]")
+    page.wait_for_selector("[data-testid=visits]")
+    assert Participant.objects.get(screening_number=number).status == "withdrawn"
+
     other = browser.new_context(viewport={"width": 1280, "height": 900})
     unblinded = other.new_page()
     sign_in(unblinded, live_server, passwords, "celltherapy", language)

@@ -74,6 +74,25 @@ def test_roles_that_may_not_screen_are_refused(trial, username):
     assert not Participant.objects.exists()
 
 
+def test_with_two_sites_the_user_chooses_one_and_a_missing_choice_is_an_inline_error(
+    trial, other_site
+):
+    from hepatrial.edc.models import Membership, Site
+    from hepatrial.edc.roles import Role
+
+    coordinator = User.objects.get(username="coordinator")
+    dl = Site.objects.get(code="DL")
+    Membership.objects.create(user=coordinator, site=dl, role=Role.COORDINATOR)
+    client = client_for("coordinator")
+    form = client.get(reverse("screen")).content.decode()
+    assert 'value="DL"' in form and 'value="SY"' in form and " selected" not in form
+    response = client.post(reverse("screen"), {"site": "", "screened_on": today().isoformat()})
+    assert response.status_code == 400
+    assert 'id="err-site"' in response.content.decode()
+    response = client.post(reverse("screen"), {"site": "DL", "screened_on": today().isoformat()})
+    assert response.url == reverse("participant", args=["DL-0001"])
+
+
 def test_the_screen_link_is_in_the_top_bar_only_for_those_who_may_screen(trial):
     assert 'data-testid="screen-link"' in client_for("coordinator").get("/").content.decode()
     assert 'data-testid="screen-link"' not in client_for("monitor").get("/").content.decode()
@@ -274,6 +293,8 @@ def test_the_cell_therapy_team_sees_the_arm_of_a_randomized_participant(trial):
 def test_roles_that_may_not_randomize_are_refused(trial, username):
     p = trial.consented()
     client = client_for(username)
+    page = client.get(reverse("participant", args=[p.screening_number])).content.decode()
+    assert 'data-testid="next-randomize"' not in page
     url = reverse("randomization", args=[p.screening_number])
     assert client.get(url).status_code in (403, 404)
     assert client.post(url, {"confirm": "yes"}).status_code in (403, 404)
