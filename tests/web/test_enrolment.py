@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -393,3 +396,35 @@ def test_the_checklist_of_a_randomized_participant_can_no_longer_change(trial):
     response = client.post(url, QUALIFYING | {"reason": "re-check"})
     assert response.status_code == 409
     assert 'data-testid="form-errors"' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_the_same_moment_allocate_once(trial):
+    p = trial.consented()
+    url = reverse("randomization", args=[p.screening_number])
+    clients = [client_for("coordinator"), client_for("coordinator")]
+    barrier = threading.Barrier(2)
+
+    def click(client: Client) -> int:
+        try:
+            barrier.wait()
+            return client.post(url, {"confirm": "yes"}).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(click, clients))
+    assert statuses == [302, 409]
+    assert AllocationSlot.objects.filter(participant__isnull=False).count() == 1
+
+
+def test_the_randomization_read_gives_the_arm_only_to_the_cell_therapy_team(trial):
+    from hepatrial.edc.roles import Role
+    from hepatrial.edc.services.enrolment_steps import randomization_step
+
+    p, _ = trial.randomized()
+    for role in (Role.COORDINATOR, Role.INVESTIGATOR, Role.MONITOR, Role.OUTCOME_ASSESSOR):
+        step = randomization_step(trial[role], p.screening_number)
+        assert step.arm is None and step.randomization_number == p.randomization_number, role
+    unblinded = randomization_step(trial[Role.CELL_THERAPY], p.screening_number)
+    assert unblinded.arm.code == AllocationSlot.objects.get(participant=p).arm
