@@ -131,6 +131,8 @@ def test_the_coordinator_enrols_and_randomizes_and_only_cell_therapy_sees_the_ar
     sign_in(page, live_server, passwords, "coordinator", language)
     number = screen_a_person(page, language)
     fill_checklist(page, language)
+    page.wait_for_selector("[data-testid=eligible]")
+    check_participant_page(page, language)
     page.click("[data-testid=next-consent]")
     page.wait_for_selector("[data-testid=consent-form]")
     page.click("[data-testid=consent-submit]")

@@ -144,6 +144,7 @@ def test_an_eligible_participant_is_offered_consent_next(trial):
     p.refresh_from_db()
     assert p.status == "eligible"
     page = client.get(reverse("participant", args=[p.screening_number])).content.decode()
+    assert 'data-testid="eligible"' in page
     assert reverse("consent", args=[p.screening_number]) in page
 
 
