@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, NotFound, PreconditionFailed, ValidationFailed
@@ -161,10 +162,8 @@ def _roles_of(users: list[User]) -> dict[int, dict[str, Role]]:
 def list_users(actor: Actor) -> list[UserRow]:
     """Users with a role at a site the actor administers, and users with no role at all yet."""
     managed = set(_managed_sites(actor))
-    users = list(
-        User.objects.filter(memberships__site__code__in=managed).distinct()
-        | User.objects.filter(memberships=None)
-    )
+    held_here = Q(memberships__site__code__in=managed) | Q(memberships=None)
+    users = list(User.objects.filter(held_here).distinct())
     users.sort(key=lambda u: u.username)
     roles = _roles_of(users)
     return [
@@ -350,7 +349,7 @@ def add_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     _managed_sites(actor)
     code = code.strip().upper()
     errors = _site_fields(code, name)
-    if not errors and Site.objects.filter(code=code).exists():
+    if "code" not in errors and Site.objects.filter(code=code).exists():
         errors["code"] = Problem("accounts.site_code_taken", site=code)
     if errors:
         raise ValidationFailed(errors)
