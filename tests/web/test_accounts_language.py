@@ -132,7 +132,7 @@ def test_a_rejected_password_is_explained_in_the_readers_language(client, trial)
     typed = {"username": "wang", "full_name": "王芳", "password": "12345"}
     page = client.post(reverse("accounts_user_add"), typed,
                        headers={"accept-language": "zh-hans"}).content.decode()  # fmt: skip
-    assert "不能使用此密码" in page and "密码长度太短" in page
+    assert "不能使用此密码" in page and "密码太短，至少需要 10 个字符" in page
 
 
 def test_every_page_has_a_skip_link_to_the_main_content(client, trial):
@@ -169,3 +169,14 @@ def test_the_lock_notice_reads_in_chinese_with_a_chinese_date(client, trial):
     page = client.get(reverse("overview"), headers={"accept-language": "zh-hans"}).content.decode()
     assert "数据库已于" in page and "年" in page and "(final analysis)" not in page
     assert "（final analysis）" in page
+
+
+def test_changing_ones_password_reads_in_chinese(client, coordinator):
+    sign_in(client)
+    zh = {"accept-language": "zh-hans"}
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    page = client.get(reverse("password_change"), headers=zh).content.decode()
+    assert "当前密码" in page and "再次输入新密码" in page and "Current password" not in page
+    response = client.post(reverse("password_change"), {"old_password": PASSWORD,
+                           "new_password1": "Ab3", "new_password2": "Ab3"}, headers=zh)  # fmt: skip
+    assert "密码太短，至少需要 10 个字符" in response.content.decode()

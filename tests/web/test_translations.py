@@ -21,7 +21,7 @@ from tests.conftest import unavailable
 PACKAGE = Path(hepatrial.__file__).parent
 PO = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|\{(\w*)\}")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%([sdif])|\{(\w*)\}")
 
 
 def entries(catalogue) -> dict[tuple[str, str], object]:
