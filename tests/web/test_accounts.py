@@ -381,3 +381,12 @@ def test_every_user_changes_their_own_password(trial):
 def test_password_change_requires_sign_in(trial):
     response = Client().get(reverse("password_change"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_each_help_text_is_shown_beside_its_own_field_only(trial, admin):
+    page = admin.get(reverse("accounts_user_add")).content.decode()
+    assert page.count("the person signs in with it") == 1
+    assert page.count("Either way it is shown once") == 1
+    assert page.count("cannot be changed later") == 0
+    page = admin.get(reverse("accounts_sites")).content.decode()
+    assert page.count("cannot be changed later") == 1
