@@ -180,3 +180,12 @@ def test_changing_ones_password_reads_in_chinese(client, coordinator):
     response = client.post(reverse("password_change"), {"old_password": PASSWORD,
                            "new_password1": "Ab3", "new_password2": "Ab3"}, headers=zh)  # fmt: skip
     assert "密码太短，至少需要 10 个字符" in response.content.decode()
+
+
+def test_the_no_protocol_page_says_what_to_do_in_chinese(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("someone", password="x-long-pass-1"))
+    response = client.get(reverse("overview"), headers={"accept-language": "zh-hans"})
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "试验方案尚未加载" in page and "<code>hepatrial init</code>" in page
+    assert "no protocol is loaded" not in page
