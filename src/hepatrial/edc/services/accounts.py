@@ -244,7 +244,7 @@ def add_user(
     shown = password or _new_password()
     user.set_password(shown)
     user.save()
-    audit.record("user_add", username=actor.username, object_type="user", object_id=user.pk,
+    audit.record("user_add", username=actor.username, object_type="user", object_id=username,
                  new=username, context={"full_name": first, "email": email})  # fmt: skip
     if place is not None:
         _set_membership(actor, user, place, role)
