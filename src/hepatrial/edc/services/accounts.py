@@ -127,7 +127,13 @@ def _require_manages(actor: Actor, user: User) -> None:
 
 
 def _keep_an_administrator(user: User, sites: list[str]) -> None:
-    """Refuse a change that leaves any of ``sites`` without another active administrator."""
+    """Refuse a change that leaves any of ``sites`` without another active administrator.
+
+    Two administrators deactivating each other at once would each see the other still active
+    and both succeed; locking the site rows first makes the second wait for the first to commit,
+    and then count again.
+    """
+    list(Site.objects.select_for_update().filter(code__in=sites).order_by("code"))
     for site in sites:
         others = Membership.objects.filter(
             site__code=site, role=Role.ADMINISTRATOR, user__is_active=True
