@@ -69,6 +69,8 @@ def test_an_administrator_adds_a_coordinator_who_signs_in_in_chinese(
 ):
     text = TEXT[language]
     admin = new_page(browser, live_server, language)
+    admin.goto(live_server.url + "/accounts/login/")
+    assert fits_390(admin), "the sign-in page overflows at 390 px"
     sign_in(admin, live_server, "admin", accounts["admin"])
     assert top_bar_fits_390(admin), "the top bar overflows at 390 px"
     admin.click("[data-testid=users-link]")
@@ -111,6 +113,7 @@ def test_an_administrator_adds_a_coordinator_who_signs_in_in_chinese(
     sign_in(ward_pc, live_server, "li.na", "Liver-ward-3-night")
     assert ward_pc.get_attribute("html", "lang") == "zh-hans"
     assert ward_pc.inner_text("[data-testid=sign-out]") == "退出登录"
+    assert ward_pc.get_by_role("link", name="修改密码").count() == 1
     assert ward_pc.inner_text("button[value=en]") == "English"
     ward_pc.context.close()
 
