@@ -137,6 +137,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = "hepatrial.formats"
 TIME_ZONE = os.environ.get("HEPATRIAL_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -10,6 +10,10 @@ from hepatrial.edc.roles import Role
 class User(AbstractUser):
     """A person who signs in. What they may do comes from their memberships, never from flags."""
 
+    language = models.CharField(max_length=16, blank=True)
+    """The language the pages are shown in after sign-in (a code of ``LANGUAGES``); blank: the
+    site's default, or what the browser asks for."""
+
 
 class Site(models.Model):
     code = models.CharField(max_length=32, unique=True)

@@ -3,13 +3,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from hepatrial.web import views
+from hepatrial.web import accounts, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("participants/", views.participants, name="participants"),
     path("participants/<str:screening_number>/", views.participant, name="participant"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", views.health, name="health"),
