@@ -81,7 +81,8 @@ def unblind(request: HttpRequest, screening_number: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "web/unblinded/unblind.html", context)
     context["reason"] = request.POST.get("reason", "")
-    if request.POST.get("confirm") != "yes":
+    context["confirmed"] = request.POST.get("confirm") == "yes"
+    if not context["confirmed"]:
         context["errors"] = {"confirm": _("Tick the box to confirm that you need to unblind.")}
         return render(request, "web/unblinded/unblind.html", context, status=400)
     try:
