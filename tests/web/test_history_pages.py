@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -207,3 +208,28 @@ def test_participant_page_links_to_its_trail_for_audit_roles_only(audited):
     for username in ("coordinator", "investigator", "celltherapy"):
         body = client_for(username).get(url).content.decode()
         assert 'data-testid="participant-audit-link"' not in body, username
+
+
+def test_recorded_words_are_shown_in_the_readers_language(audited):
+    c = audited.coordinator
+    save_form(c, audited.first, "SCR", "F.CLIN", {"I.ASCITES": E("none")}, base_version=1,
+              reason="re-examined")  # fmt: skip
+    client = client_for("monitor")
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("item_history", args=[audited.first, "SCR", "F.CLIN", "I.ASCITES"])
+    body = client.get(url).content.decode()
+    assert "轻度" in body and "re-examined" in body
+    assert ">mild<" not in body
+    trail, older = "", ""
+    for _page in range(10):
+        query = {"participant": audited.first} | ({"older": older} if older else {})
+        body = client.get(reverse("audit_trail"), query).content.decode()
+        trail += body
+        found = re.search(r'older=(\d+)" data-testid="page-older"', body)
+        if not found:
+            break
+        older = found.group(1)
+    assert "已知情同意" in trail and "已随机" in trail
+    assert ">randomized<" not in trail and ">consented<" not in trail
+    rows = csv_rows(client.get(reverse("audit_csv"), {"participant": audited.first}))
+    assert "mild" in {r["old_value"] for r in rows}

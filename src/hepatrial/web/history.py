@@ -15,18 +15,20 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hepatrial.edc.errors import NotAllowed, NotFound
 from hepatrial.edc.permissions import actor_for
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services import history
+from hepatrial.protocol.model import Label, Protocol
 from hepatrial.web.errors import error_text
 from hepatrial.web.labels import localized
 
 ACTIONS = {
     "create": _("entered"),
     "change": _("changed"),
-    "status": _("status"),
+    "status": _("status changed"),
     "derive": _("derived"),
     "deviation": _("deviation"),
     "randomize": _("randomized"),
@@ -39,6 +41,27 @@ ACTIONS = {
     "list_loaded": _("randomization list loaded"),
 }
 """Audit action codes as a reader says them; an action not listed is shown by its code."""
+
+WORDS = {
+    "(not_done)": _("(not done)"),
+    "(not_applicable)": _("(not applicable)"),
+    "(unknown)": _("(unknown)"),
+    "yes": _("yes"),
+    "no": _("no"),
+    "screened": pgettext_lazy("participant status", "screened"),
+    "eligible": pgettext_lazy("participant status", "eligible"),
+    "screen_failed": pgettext_lazy("participant status", "screen failed"),
+    "consented": pgettext_lazy("participant status", "consented"),
+    "randomized": pgettext_lazy("participant status", "randomized"),
+    "on_study": pgettext_lazy("participant status", "on study"),
+    "completed": pgettext_lazy("participant status", "completed"),
+    "withdrawn": pgettext_lazy("participant status", "withdrawn"),
+    "died": pgettext_lazy("participant status", "died"),
+    "transplanted": pgettext_lazy("participant status", "transplanted"),
+    "lost": pgettext_lazy("participant status", "lost to follow-up"),
+}
+"""Recorded values that are words (missing-data reasons, answers, statuses), in the reader's
+language; numbers, units and free text are shown as recorded. The CSV keeps them as recorded."""
 
 CSV_COLUMNS = ("id", "at", "username", "action", "site", "participant", "event", "form",
                "item", "old_value", "new_value", "reason")  # fmt: skip
@@ -88,22 +111,42 @@ def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
     return render(request, "web/forbidden.html", {"message": error_text(exc)}, status=403)
 
 
+def _labels(protocol: Protocol) -> tuple[dict[str, Label], dict[str, dict[str, Label]]]:
+    """Labels of everything an audit row's ``item`` can name, and each item's choice labels."""
+    labels: dict[str, Label] = {c.oid: c.label for c in protocol.eligibility}
+    labels |= {d.oid: d.label for d in protocol.derived_items}
+    labels |= {e.oid: e.label for e in protocol.events}
+    choices = {}
+    for oid, item in protocol.items().items():
+        labels[oid] = item.label
+        choices[oid] = {c.code: c.label for c in item.choices}
+    return labels, choices
+
+
+def _value(text: str, choices: dict[str, Label]) -> str:
+    if text in choices:
+        return localized(choices[text])
+    return str(WORDS.get(text, text))
+
+
 def _shown(rows: Iterable[history.AuditRow]) -> list[dict]:
     """Rows with the protocol's labels for their visit, form and item, in the reader's language."""
     protocol = active_protocol()[1].protocol
-    items = protocol.items()
+    labels, choices = _labels(protocol)
     events = {e.oid: e.label for e in protocol.events}
     form_labels = {f.oid: f.label for f in protocol.forms}
     shown = []
     for row in rows:
-        item = items.get(row.item)
+        item_choices = choices.get(row.item, {})
         shown.append(
             {
                 "row": row,
                 "action": ACTIONS.get(row.action, row.action),
                 "event": localized(events[row.event]) if row.event in events else row.event,
                 "form": localized(form_labels[row.form]) if row.form in form_labels else row.form,
-                "item": localized(item.label) if item else "",
+                "item": localized(labels[row.item]) if row.item in labels else "",
+                "old": _value(row.old_value, item_choices),
+                "new": _value(row.new_value, item_choices),
             }
         )
     return shown
