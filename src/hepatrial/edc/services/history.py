@@ -41,6 +41,8 @@ MESSAGES.update(
 )
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 1000
+"""Counting stops here: a page says "more than 1,000" rather than read a whole long trail."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,14 @@ class AuditFilter:
 
 @dataclass(frozen=True)
 class AuditPage:
-    """One page of the filtered trail, newest first; ``older``/``newer`` are cursors or None."""
+    """One page of the filtered trail, newest first; ``older``/``newer`` are cursors or None.
+
+    ``total`` is exact up to :data:`COUNT_LIMIT`; ``more`` says the trail holds more than that.
+    """
 
     rows: list[AuditRow]
     total: int
+    more: bool
     older: int | None
     newer: int | None
 
@@ -171,7 +177,7 @@ def audit_page(
     """A page of the filtered trail, newest first, cut by id after ``older_than`` or before
     ``newer_than`` (the ids the previous page gave as its cursors)."""
     rows = _filtered(actor, wanted)
-    total = rows.count()
+    total = rows[: COUNT_LIMIT + 1].count()
     if newer_than is not None:
         chunk = list(rows.filter(id__gt=newer_than).order_by("id")[: size + 1])
         more_newer = len(chunk) > size
@@ -187,7 +193,8 @@ def audit_page(
         )
     return AuditPage(
         rows=[_row(e) for e in chunk],
-        total=total,
+        total=min(total, COUNT_LIMIT),
+        more=total > COUNT_LIMIT,
         older=chunk[-1].id if chunk and more_older else None,
         newer=chunk[0].id if chunk and more_newer else None,
     )
