@@ -111,6 +111,14 @@ def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
     return render(request, "web/forbidden.html", {"message": error_text(exc)}, status=403)
 
 
+RECORD_WORDS = {
+    "status": _("participant status"),
+    "visit_date": _("visit date"),
+    "consent": _("informed consent"),
+}
+"""What an audit row's ``item`` names when it is not a protocol item."""
+
+
 def _labels(protocol: Protocol) -> tuple[dict[str, Label], dict[str, dict[str, Label]]]:
     """Labels of everything an audit row's ``item`` can name, and each item's choice labels."""
     labels: dict[str, Label] = {c.oid: c.label for c in protocol.eligibility}
@@ -138,13 +146,17 @@ def _shown(rows: Iterable[history.AuditRow]) -> list[dict]:
     shown = []
     for row in rows:
         item_choices = choices.get(row.item, {})
+        item = localized(labels[row.item]) if row.item in labels else RECORD_WORDS.get(row.item)
+        where = [
+            localized(events[row.event]) if row.event in events else row.event,
+            localized(form_labels[row.form]) if row.form in form_labels else row.form,
+            str(item or ""),
+        ]
         shown.append(
             {
                 "row": row,
                 "action": ACTIONS.get(row.action, row.action),
-                "event": localized(events[row.event]) if row.event in events else row.event,
-                "form": localized(form_labels[row.form]) if row.form in form_labels else row.form,
-                "item": localized(labels[row.item]) if row.item in labels else "",
+                "where": " · ".join(part for part in where if part),
                 "old": _value(row.old_value, item_choices),
                 "new": _value(row.new_value, item_choices),
             }
