@@ -196,6 +196,15 @@ def test_item_history_shows_old_new_and_reason(audited):
     assert "coordinator" in body
 
 
+def test_an_item_of_another_form_or_visit_is_not_found(audited):
+    client = client_for("monitor")
+    for args in ([audited.first, "SCR", "F.LAB", "I.ASCITES"],
+                 [audited.first, "LOG", "F.LAB", "I.TBIL"],
+                 [audited.first, "SCR", "F.NOPE", "I.TBIL"],
+                 ["SY-9999", "SCR", "F.LAB", "I.TBIL"]):  # fmt: skip
+        assert client.get(reverse("item_history", args=args)).status_code == 404, args
+
+
 def test_a_blinded_reader_gets_no_history_of_an_infusion_item(audited):
     url = reverse("item_history", args=[audited.first, "INF1", "F.INF", "I.INFDOSE"])
     assert client_for("monitor").get(url).status_code == 404

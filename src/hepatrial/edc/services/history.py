@@ -230,6 +230,8 @@ def item_history(
         raise NotFound(Problem("history.not_found"))
     site = participant.site.code
     hidden = form_oid in intervention_forms(protocol) or event_oid in intervention_codes(protocol)
+    if not hidden and event_oid not in form.events:
+        raise NotFound(Problem("history.not_found"))
     if hidden and actor.blinded_at(site):
         raise NotFound(Problem("history.not_found"))
     rows = visible_rows(actor).filter(
@@ -256,9 +258,13 @@ def item_history(
 
 
 def filterable_forms(actor: Actor) -> list[tuple[str, Label]]:
-    """The forms a reader may filter the trail by: infusion forms only for unblinded readers."""
+    """The forms a reader may filter the trail by: infusion forms only for unblinded readers.
+
+    NotAllowed for a user who may read no audit trail, so a page can ask this first."""
     protocol = active_protocol()[1].protocol
     sites = actor.sites_for(Action.VIEW_AUDIT)
+    if not sites:
+        raise NotAllowed(Problem("history.not_allowed"))
     unblinded = bool(sites) and not any(actor.blinded_at(s) for s in sites)
     hidden = set() if unblinded else intervention_forms(protocol)
     return [(f.oid, f.label) for f in protocol.forms if f.oid not in hidden]
