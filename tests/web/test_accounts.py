@@ -255,7 +255,7 @@ def test_a_deactivated_user_cannot_sign_in_until_reactivated(trial, admin):
     assert not User.objects.get(username="coordinator").is_active
     assert session.get(reverse("overview")).status_code == 302  # the open session ends too
     response = Client().post(
-        reverse("accounts_sign_in"), {"username": "coordinator", "password": "Ward-7-night-shift"}
+        reverse("login"), {"username": "coordinator", "password": "Ward-7-night-shift"}
     )
     assert response.status_code == 200 and b"did not match" in response.content
     assert AuditEvent.objects.filter(action="user_deactivate", object_id="coordinator").exists()

@@ -26,7 +26,7 @@ def coordinator(trial) -> User:
 
 
 def sign_in(client: Client, username: str = "coordinator") -> None:
-    response = client.post(reverse("accounts_sign_in"),
+    response = client.post(reverse("login"),
                            {"username": username, "password": PASSWORD})  # fmt: skip
     assert response.status_code == 302
 
@@ -54,7 +54,7 @@ def test_the_sign_in_page_in_chinese(client):
 
 
 def test_a_wrong_password_is_explained_in_chinese(client, coordinator):
-    response = client.post(reverse("accounts_sign_in"),
+    response = client.post(reverse("login"),
                            {"username": "coordinator", "password": "wrong"},
                            headers={"accept-language": "zh-hans"})  # fmt: skip
     page = response.content.decode()
