@@ -252,6 +252,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [  # the audit pages filter by these and page by id
+            models.Index(fields=["site", "id"], name="audit_site_id"),
+            models.Index(fields=["participant", "id"], name="audit_participant_id"),
+            models.Index(fields=["username", "id"], name="audit_username_id"),
+            models.Index(fields=["item", "id"], name="audit_item_id"),
+            models.Index(fields=["at"], name="audit_at"),
+        ]
 
 
 class AuditHead(models.Model):
