@@ -23,7 +23,8 @@ from hepatrial.scores import SCORES, ScoreInputError
 BOOLEAN_TEXT = {"true": True, "false": False}
 
 
-def _input(row: ItemValue | None) -> object:
+def stored_input(row: ItemValue | None) -> object:
+    """A stored value as scores read it: number, date, code, or ``True``/``False``."""
     if row is None:
         return None
     value = stored_value(row)
@@ -52,7 +53,7 @@ def collected_at(protocol: Protocol, event_oid: str) -> set[str]:
 
 
 def typed_input(value: CheckedValue) -> object:
-    """A checked (not yet saved) value as scores read it, like a stored row in ``_input``."""
+    """A checked (not yet saved) value as scores read it, like a stored row in ``stored_input``."""
     if value.is_missing:
         return None
     read = value.comparable()
@@ -89,7 +90,7 @@ def compute_derived(
             if oid in collected:
                 inputs[name] = at_visit.get(oid)
             else:
-                inputs[name] = _input(latest_value(participant, oid))
+                inputs[name] = stored_input(latest_value(participant, oid))
             if items[oid].canonical_unit:
                 units[name] = items[oid].canonical_unit
         value, why_missing = _compute(derived, inputs, units)
@@ -102,7 +103,7 @@ def derive_visit(
 ) -> dict[str, object]:
     """Recompute every derived item whose inputs the visit collects; return the new values."""
     at_visit = {
-        row.item_oid: _input(row)
+        row.item_oid: stored_input(row)
         for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
     }
     existing = {d.item_oid: d for d in visit.derived.all()}
