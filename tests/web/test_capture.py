@@ -221,7 +221,8 @@ def test_a_visit_outside_its_window_shows_a_deviation_notice(trial, on_study):
 def test_adverse_events_are_new_records_at_the_event_log(trial, on_study):
     client = client_for("coordinator")
     ae = {"I.AETERM": Entered("Fever"), "I.AESTDT": Entered(str(trial.days_ago(3))),
-          "I.AEGRADE": Entered("1"), "I.AESER": Entered("no"), "I.AEREL": Entered("possible")}  # fmt: skip
+          "I.AEGRADE": Entered("1"), "I.AESER": Entered("no"),
+          "I.AEREL": Entered("possible")}  # fmt: skip
     new = url(on_study, "LOG", "F.AE", repeat="new")
     page = client.get(new).content.decode()
     assert 'name="visit_date"' not in page and 'name="I.AETERM"' in page
@@ -310,8 +311,8 @@ def test_an_expired_sign_in_keeps_what_was_typed(trial, on_study):
     response = client.post(form, posted(typed, visit_date=str(trial.days_ago(0))))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     assert not FormRecord.objects.filter(form_oid="F.LAB", visit__event_oid="W4").exists()
-    signed_in = client.post(reverse("login") + "?next=" + form,
-                            {"username": "coordinator", "password": PASSWORD, "next": form})  # fmt: skip
+    credentials = {"username": "coordinator", "password": PASSWORD, "next": form}
+    signed_in = client.post(reverse("login") + "?next=" + form, credentials)
     assert signed_in.status_code == 302 and signed_in.url == form
     page = client.get(form).content.decode()
     assert field_value(page, "I.TBIL") == "51.3" and field_value(page, "I.ALT") == "45"
