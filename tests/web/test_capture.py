@@ -116,6 +116,16 @@ def test_an_unusual_value_is_saved_once_confirmed(trial, on_study):
     assert saved.number == 2500 and saved.warnings
 
 
+def test_a_confirmed_value_keeps_its_box_when_another_item_is_refused(trial, on_study):
+    typed = {k: v for k, v in LABS_CLASS_B.items() if k != "I.ALB"}
+    typed["I.ALT"] = Entered("2500", "U/L")
+    data = posted(typed, visit_date=str(trial.days_ago(0))) | {"I.ALT.confirm": "1"}
+    page = client_for("coordinator").post(url(on_study, "W4", "F.LAB"), data).content.decode()
+    assert 'data-testid="error-I.ALB"' in page and 'data-testid="error-I.ALT"' not in page
+    assert 'name="I.ALT.confirm" value="1" checked' in page
+    assert 'hx-trigger="input changed delay:400ms, load"' in page
+
+
 def test_a_change_to_saved_data_needs_a_reason(trial, on_study):
     client = client_for("coordinator")
     form = url(on_study, "W4", "F.LAB")

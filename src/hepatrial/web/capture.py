@@ -196,9 +196,8 @@ def _save(request: HttpRequest, actor: Actor, view: FormView) -> HttpResponse:
         )  # fmt: skip
     except ValidationFailed as exc:
         errors = field_errors(exc)
-        to_confirm = needs_confirmation(view.form, values) & set(errors)
         return _page(request, view, posted=posted, base_version=base_version, errors=errors,
-                     to_confirm=to_confirm, status=status_for(exc))  # fmt: skip
+                     status=status_for(exc))  # fmt: skip
     except StaleForm as exc:
         changes = [problem_text(change) for change in exc.changes]
         notice = gettext(
@@ -295,11 +294,19 @@ def _scores(scores: list[Score]) -> list[dict]:
 def _page(
     request: HttpRequest, view: FormView, *, posted: Mapping[str, str] | None = None,
     base_version: int | None = None, errors: dict | None = None,
-    to_confirm: Collection[str] = (), notices: list[str] = (), changes: list[str] = (),
+    notices: list[str] = (), changes: list[str] = (),
     done: dict | None = None, status: int = 200,
 ) -> HttpResponse:  # fmt: skip
     errors = errors or {}
     actor = actor_for(request.user)
+    to_confirm: set[str] = set()
+    if posted is not None:
+        # An unusual value keeps its confirm box, checked or not, until it is saved: the box
+        # was offered because of the value, not because of this particular refusal.
+        confirmed = {oid for oid in posted if oid.endswith(".confirm")}
+        offered = set(errors) | {oid.removesuffix(".confirm") for oid in confirmed}
+        values = entered_values(view.form, posted, saved=set(view.values))
+        to_confirm = needs_confirmation(view.form, values) & offered
     fields = [_field(item, view, posted, errors, to_confirm) for item in view.form.items]
     visit_date = view.visit_date.isoformat() if view.visit_date else ""
     if posted is not None:
@@ -339,6 +346,7 @@ def _page(
         "scores": _scores(view.scores),
         "preview_url": preview_url,
         "has_scores": any(in_form & set(d.inputs.values()) for d in derived_items),
+        "preview_on_load": posted is not None,
         "records": records,
         "new_record_url": _form_url(view, None) if view.form.repeating else "",
         "statuses": STATUSES,
