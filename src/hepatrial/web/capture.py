@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from hepatrial.edc.errors import (
     NotAllowed,
@@ -285,7 +285,9 @@ def _scores(scores: list[Score]) -> list[dict]:
             "oid": s.derived.oid,
             "label": localized(s.derived.label),
             "value": _shown_score(s.value),
-            "missing": [localized(label) for label in s.missing],
+            "missing": pgettext("between the items of a list", ", ").join(
+                localized(label) for label in s.missing
+            ),
         }
         for s in scores
     ]
