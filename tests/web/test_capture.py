@@ -264,6 +264,8 @@ def test_the_infusion_form_is_for_the_cell_therapy_team_only(trial, on_study):
         client = client_for(username)
         assert client.get(infusion).status_code == 404, username
         assert client.post(infusion, posted(VITALS)).status_code == 404, username
+        preview = reverse("visit_form_preview", args=[on_study, "INF1", "F.INF"])
+        assert client.post(preview, posted(VITALS)).status_code == 404, username
         page = client.get(reverse("participant", args=[on_study])).content.decode()
         assert "F.INF" not in page and "INF1" not in page and "UC-MSC" not in page, username
     cell_team = client_for("celltherapy")
@@ -334,3 +336,41 @@ def test_an_expired_sign_in_keeps_what_was_typed(trial, on_study):
 def test_the_preview_needs_a_sign_in_but_sends_no_login_page(trial, on_study):
     preview = reverse("visit_form_preview", args=[on_study, "W4", "F.LAB"])
     assert Client().post(preview, posted(LABS_CLASS_B)).status_code == 401
+
+
+ALLOWED_LATIN = {
+    "ALT", "AST", "ALP", "INR", "West", "Haven", "MELD", "Na", "Child", "Pugh", "ALBI", "CTCAE",
+    "U", "L", "µmol", "mg", "dL", "g", "µkat", "mmol", "mEq", "s", "SY", "B",
+}  # fmt: skip
+"""Latin words a Chinese page may show: abbreviations in the protocol's own labels, units, the
+site code of screening numbers, a Child-Pugh class."""
+
+
+def english_left(html: str, start: str, end: str) -> set[str]:
+    part = html[html.index(start) : html.index(end, html.index(start))]
+    part = re.sub(r"<code>.*?</code>", " ", part, flags=re.S)
+    part = re.sub(r"<script.*?</script>|<[^>]+>", " ", part, flags=re.S)
+    part = re.sub(r"&[a-z]+;|&#\d+;", " ", part)
+    return set(re.findall(r"[A-Za-zµ]+", part)) - ALLOWED_LATIN
+
+
+def test_chinese_form_pages_show_no_english_of_their_own(trial, on_study):
+    client = client_for("coordinator")
+    client.cookies["django_language"] = "zh-hans"
+    client.post(
+        url(on_study, "W4", "F.LAB"), posted(LABS_CLASS_B, visit_date=str(trial.days_ago(0)))
+    )
+    for page_url in (
+        url(on_study, "W4", "F.LAB"),
+        url(on_study, "W4", "F.CLIN"),
+        url(on_study, "LOG", "F.AE", repeat="new"),
+        url(on_study, "EOS", "F.EOS"),
+    ):
+        page = client.get(page_url).content.decode()
+        assert english_left(page, "<main>", "</main>") == set(), page_url
+    participant = client.get(reverse("participant", args=[on_study])).content.decode()
+    assert english_left(participant, '<section class="card capture-entry"', "</section>") == set()
+    preview = reverse("visit_form_preview", args=[on_study, "W4", "F.LAB"])
+    typed = {k: v for k, v in LABS_CLASS_B.items() if k not in ("I.INR", "I.TBIL")}
+    fragment = client.post(preview, posted(typed)).content.decode()
+    assert "总胆红素、国际标准化比值" in fragment
