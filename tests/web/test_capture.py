@@ -374,3 +374,12 @@ def test_chinese_form_pages_show_no_english_of_their_own(trial, on_study):
     typed = {k: v for k, v in LABS_CLASS_B.items() if k not in ("I.INR", "I.TBIL")}
     fragment = client.post(preview, posted(typed)).content.decode()
     assert "总胆红素、国际标准化比值" in fragment
+
+
+def test_a_refusal_for_the_whole_form_is_shown_above_it(trial):
+    number = trial.consented().screening_number
+    ae = {"I.AETERM": Entered("Headache"), "I.AESTDT": Entered(str(trial.days_ago(1)))}
+    response = client_for("coordinator").post(url(number, "LOG", "F.AE", repeat="new"), posted(ae))
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert 'data-testid="error-form"' in page and field_value(page, "I.AETERM") == "Headache"

@@ -338,6 +338,11 @@ def _page(
         "event_label": localized(view.event_label),
         "fields": fields,
         "errors": errors,
+        "form_errors": [
+            message
+            for name, message in errors.items()
+            if name not in in_form and name not in ("visit_date", "reason")
+        ],  # fmt: skip
         "base_version": view.version if base_version is None else base_version,
         "submission_id": uuid.uuid4().hex,
         "visit_date": visit_date,
