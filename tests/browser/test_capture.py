@@ -104,6 +104,10 @@ def test_the_coordinator_enters_visits_corrects_a_value_and_records_an_adverse_e
     page.check('input[name="I.DIALYSIS"][value="no"]')
     page.wait_for_selector('[data-testid="score-D.CPCLASS"] strong')
     assert page.inner_text('[data-testid="score-D.CPCLASS"] strong') == "B"
+    page.check('input[name="I.ASCITES"][value="moderate_severe"]')
+    page.wait_for_selector('[data-testid="score-D.CPCLASS"] strong:text-is("C")')
+    page.check('input[name="I.ASCITES"][value="mild"]')  # a radio chosen before, chosen again
+    page.wait_for_selector('[data-testid="score-D.CPCLASS"] strong:text-is("B")')
     page.click("[data-testid=save]")
     page.wait_for_selector("[data-testid=saved]")
 

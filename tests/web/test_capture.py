@@ -63,7 +63,9 @@ def test_inputs_are_named_by_item_oid_with_the_canonical_unit_preselected(trial,
     assert 'name="base_version" value="0"' in page
     assert re.search(r'name="submission_id" value="[0-9a-f]{32}"', page)
     assert 'data-testid="window"' in page
-    assert 'hx-post="' in page and 'hx-trigger="input changed delay:400ms"' in page
+    assert (
+        'hx-post="' in page and 'hx-trigger="input changed delay:400ms, change delay:400ms"' in page
+    )
 
 
 def test_choice_and_boolean_items_are_radio_buttons_with_localized_labels(trial, on_study):
@@ -123,7 +125,7 @@ def test_a_confirmed_value_keeps_its_box_when_another_item_is_refused(trial, on_
     page = client_for("coordinator").post(url(on_study, "W4", "F.LAB"), data).content.decode()
     assert 'data-testid="error-I.ALB"' in page and 'data-testid="error-I.ALT"' not in page
     assert 'name="I.ALT.confirm" value="1" checked' in page
-    assert 'hx-trigger="input changed delay:400ms, load"' in page
+    assert 'hx-trigger="input changed delay:400ms, change delay:400ms, load"' in page
 
 
 def test_a_change_to_saved_data_needs_a_reason(trial, on_study):
