@@ -119,7 +119,9 @@ def test_the_coordinator_enters_visits_corrects_a_value_and_records_an_adverse_e
     page.click("[data-testid=save]")
     assert page.inner_text("[data-testid=saved-scores]")
 
+    assert not page.is_visible('[name="reason"]')
     page.fill('[name="I.TBIL"]', "68.4")
+    assert page.is_visible('[name="reason"]')
     page.click("[data-testid=save]")
     page.wait_for_selector("[data-testid=error-reason]")
     assert page.input_value('[name="I.TBIL"]') == "68.4"

@@ -134,10 +134,12 @@ def test_a_change_to_saved_data_needs_a_reason(trial, on_study):
     client.post(form, posted(LABS_CLASS_B, visit_date=str(trial.days_ago(0))))
     page = client.get(form).content.decode()
     assert 'name="reason"' in page and 'name="base_version" value="1"' in page
+    assert 'data-testid="field-reason" hidden' in page
     assert field_value(page, "I.TBIL") == "49.6"
     changed = posted(dict(LABS_CLASS_B, **{"I.TBIL": Entered("3.1", "mg/dL")}), base_version="1")
     refused = client.post(form, changed)
     assert refused.status_code == 400 and 'data-testid="error-reason"' in refused.content.decode()
+    assert 'data-testid="field-reason" hidden' not in refused.content.decode()
     assert field_value(refused.content.decode(), "I.TBIL") == "3.1"
     done = client.post(form, changed | {"reason": "transcription error"})
     assert done.status_code == 302

@@ -347,6 +347,7 @@ def _page(
         "submission_id": uuid.uuid4().hex,
         "visit_date": visit_date,
         "reason": (posted or {}).get("reason", ""),
+        "reason_hidden": posted is None,
         "notices": notices,
         "changes": changes,
         "done": done,
