@@ -387,3 +387,24 @@ def test_a_refusal_for_the_whole_form_is_shown_above_it(trial):
     page = response.content.decode()
     assert response.status_code == 409
     assert 'data-testid="error-form"' in page and field_value(page, "I.AETERM") == "Headache"
+
+
+def test_every_link_of_the_enter_data_card_opens_for_every_role(trial):
+    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.simulate import simulate_trial
+
+    protocol = active_protocol()[1].protocol
+    DemoLoader(simulate_trial(protocol, n_participants=6, seed=5), progress=lambda m: None).run()
+    opened = 0
+    for username in ("coordinator", "celltherapy", "monitor"):
+        client = client_for(username)
+        for n in range(1, 7):
+            page = client.get(reverse("participant", args=[f"SY-{n:04d}"])).content.decode()
+            card = page[page.find('<section class="card capture-entry"') :]
+            card = card[: card.find("</section>")]
+            for link in set(re.findall(r'href="([^"]*/forms/[^"]*)"', card)):
+                response = client.get(link.replace("&amp;", "&"))
+                assert response.status_code == 200, (username, link)
+                opened += 1
+    assert opened > 50
