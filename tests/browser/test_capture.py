@@ -259,3 +259,32 @@ def test_an_expired_sign_in_keeps_the_typed_values(live_server, browser, passwor
     stored = ItemValue.objects.get(form_record__visit__event_oid="W4", item_oid="I.TBIL")
     assert stored.text == "47.9"
     context.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_form_is_filled_and_saved_with_the_keyboard_alone(
+    live_server, browser, passwords, language
+):
+    participant, _ = passwords.randomized(days_ago=28)
+    number = participant.screening_number
+    context, page = open_context(browser, live_server, language)
+    sign_in(page, live_server, "coordinator", f"/participants/{number}/")
+    page.click("[data-testid='new-visit-UNS'] a[href$='/F.CLIN/']")
+    page.focus('input[name="I.ASCITES"][value="none"]')
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")  # none → mild
+    page.keyboard.press("Tab")  # the ascites data status
+    page.keyboard.press("Tab")  # the encephalopathy grade
+    page.keyboard.press("ArrowDown")  # — → 0
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the dialysis radio buttons: "yes" has the focus
+    page.keyboard.press("ArrowRight")  # → no
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the save button
+    assert page.evaluate("document.activeElement.dataset.testid") == "save"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=saved]")
+    record = FormRecord.objects.get(form_oid="F.CLIN", visit__event_oid="UNS")
+    saved = {v.item_oid: v.normalized_text for v in record.values.all()}
+    assert saved == {"I.ASCITES": "mild", "I.HEGRADE": "0", "I.DIALYSIS": "false"}
+    context.close()
