@@ -7,6 +7,9 @@ most recent value. Each result keeps the inputs it used and the formula version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from hepatrial.edc import audit
@@ -15,6 +18,7 @@ from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.values import latest_value, stored_value
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import DerivedItem, Protocol
+from hepatrial.protocol.values import CheckedValue
 from hepatrial.scores import SCORES, ScoreInputError
 
 BOOLEAN_TEXT = {"true": True, "false": False}
@@ -26,7 +30,8 @@ MESSAGES.update({
 """Why a derived item has no value; kept with its inputs (``detail`` is the score's own English)."""
 
 
-def _input(row: ItemValue | None) -> object:
+def stored_input(row: ItemValue | None) -> object:
+    """A stored value as scores read it: number, date, code, or ``True``/``False``."""
     if row is None:
         return None
     value = stored_value(row)
@@ -50,30 +55,70 @@ def _compute(derived: DerivedItem, inputs: dict[str, object], units: dict[str, s
     return (result.item() if hasattr(result, "item") else result), ""
 
 
-def derive_visit(
-    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> dict[str, object]:
-    """Recompute every derived item whose inputs the visit collects; return the new values."""
-    collected = {
-        item.oid for form in protocol.forms if visit.event_oid in form.events for item in form.items
-    }
-    at_visit = {
-        row.item_oid: row
-        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
-    }
+def collected_at(protocol: Protocol, event_oid: str) -> set[str]:
+    """The items that some form of the event collects."""
+    return {item.oid for form in protocol.forms if event_oid in form.events for item in form.items}
+
+
+def typed_input(value: CheckedValue) -> object:
+    """A checked (not yet saved) value as scores read it, like a stored row in ``stored_input``."""
+    if value.is_missing:
+        return None
+    read = value.comparable()
+    return BOOLEAN_TEXT.get(read, read) if isinstance(read, str) else read
+
+
+@dataclass(frozen=True)
+class Computed:
+    derived: DerivedItem
+    value: object
+    """The score, or ``None`` when it cannot be computed (``why_missing`` says why)."""
+    why_missing: str
+    inputs: dict[str, object]
+    units: dict[str, str]
+
+
+def compute_derived(
+    participant: Participant, event_oid: str, protocol: Protocol, at_visit: Mapping[str, object]
+) -> list[Computed]:
+    """Every derived item whose inputs the event collects, computed without saving anything.
+
+    ``at_visit`` holds the visit's input values by item OID, as scores read them; an item the
+    event does not collect comes from the participant's most recent stored value. This is the
+    one definition of how a score's inputs are gathered: saving and the live preview use it.
+    """
+    collected = collected_at(protocol, event_oid)
     items = protocol.items()
-    existing = {d.item_oid: d for d in visit.derived.all()}
-    results: dict[str, object] = {}
+    results = []
     for derived in protocol.derived_items:
         if not collected & set(derived.inputs.values()):
             continue
         inputs, units = {}, {}
         for name, oid in derived.inputs.items():
-            row = at_visit.get(oid) if oid in collected else latest_value(participant, oid)
-            inputs[name] = _input(row)
+            if oid in collected:
+                inputs[name] = at_visit.get(oid)
+            else:
+                inputs[name] = stored_input(latest_value(participant, oid))
             if items[oid].canonical_unit:
                 units[name] = items[oid].canonical_unit
         value, why_missing = _compute(derived, inputs, units)
+        results.append(Computed(derived, value, why_missing, inputs, units))
+    return results
+
+
+def derive_visit(
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
+) -> dict[str, object]:
+    """Recompute every derived item whose inputs the visit collects; return the new values."""
+    at_visit = {
+        row.item_oid: stored_input(row)
+        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
+    }
+    existing = {d.item_oid: d for d in visit.derived.all()}
+    results: dict[str, object] = {}
+    for computed in compute_derived(participant, visit.event_oid, protocol, at_visit):
+        derived, value, why_missing = computed.derived, computed.value, computed.why_missing
+        inputs, units = computed.inputs, computed.units
         number = value if isinstance(value, int | float) else None
         text = value if isinstance(value, str) else ""
         version = SCORES[derived.score].formula_version
