@@ -230,6 +230,9 @@ class Event(Strict):
     window: Window | None = None
     arms: list[Code] = Field(default_factory=list)
     """Arms for which the event is scheduled; empty means every arm."""
+    repeats: bool = False
+    """An unscheduled event that can happen more than once (unscheduled visits); end of study,
+    unscheduled too, happens once."""
 
 
 class DataType(StrEnum):

@@ -113,7 +113,7 @@ def _visit(
                                 participant=participant.screening_number)  # fmt: skip
         raise ValidationFailed({"form": not_scheduled})
     event = protocol.event(event_oid)
-    if event.kind != EventKind.REPEATING and visit_repeat:
+    if event.kind != EventKind.REPEATING and not event.repeats and visit_repeat:
         raise ValidationFailed({"form": Problem("visit.does_not_repeat", event=event_oid)})
     return create_visit(actor, participant, event_oid, repeat=visit_repeat)
 

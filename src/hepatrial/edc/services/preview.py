@@ -122,7 +122,8 @@ def _place(actor: Actor, screening_number: str, event_oid: str, form_oid: str,
     if event is None or event_oid not in form.events:
         raise not_found
     if visit is None and (event_oid in timed_events(protocol) or
-                          (visit_repeat and event.kind != EventKind.REPEATING)):  # fmt: skip
+                          (visit_repeat and event.kind != EventKind.REPEATING
+                           and not event.repeats)):  # fmt: skip
         raise not_found
     return _Place(protocol, participant, form, event.label, event.kind.value, visit)
 
@@ -351,10 +352,13 @@ def data_entry(actor: Actor, screening_number: str, visits: Sequence[VisitView])
                 log_forms.append(LogForm(form, event_oid, on_file))
         for event in protocol.events:
             forms = _forms_at(protocol, event.oid)
-            if event.kind != EventKind.UNSCHEDULED or event.oid in seen or not forms:
+            once = not event.repeats and event.oid in seen
+            if event.kind != EventKind.UNSCHEDULED or once or not forms:
                 continue
             links = [FormLink(f, False) for f in forms]
-            new_visits.append(VisitEntry(event.oid, 0, event.label, "", None, None, links))
+            new_visits.append(
+                VisitEntry(event.oid, seen.get(event.oid, 0), event.label, "", None, None, links)
+            )
     return DataEntry(entries, log_forms, new_visits, actor.can(Action.ENTER_DATA, site))
 
 

@@ -84,7 +84,8 @@ def enter_data(context: template.Context, p) -> dict | None:
                      "new_url": _url(number, event, oid, repeat="new")})  # fmt: skip
     new_visits = [
         {"label": localized(v.label), "event_oid": v.event_oid,
-         "forms": [{"label": localized(f.form.label), "url": _url(number, v.event_oid, f.form.oid)}
+         "forms": [{"label": localized(f.form.label), "url": _url(number, v.event_oid, f.form.oid,
+                                                 visit=v.visit_repeat)}
                    for f in v.forms]}
         for v in entry.new_visits
     ]  # fmt: skip
