@@ -8,17 +8,17 @@ from hepatrial.web.labels import localized
 register = template.Library()
 
 PARTICIPANT_STATUSES = {
-    "screened": gettext_lazy("Screened"),
-    "eligible": gettext_lazy("Eligible"),
-    "screen_failed": gettext_lazy("Screen failed"),
-    "consented": gettext_lazy("Consented"),
-    "randomized": gettext_lazy("Randomized"),
-    "on_study": gettext_lazy("On study"),
-    "completed": gettext_lazy("Completed"),
-    "withdrawn": gettext_lazy("Withdrawn"),
-    "died": gettext_lazy("Died"),
-    "transplanted": gettext_lazy("Transplanted"),
-    "lost": gettext_lazy("Lost to follow-up"),
+    "screened": pgettext_lazy("participant status", "Screened"),
+    "eligible": pgettext_lazy("participant status", "Eligible"),
+    "screen_failed": pgettext_lazy("participant status", "Screen failed"),
+    "consented": pgettext_lazy("participant status", "Consented"),
+    "randomized": pgettext_lazy("participant status", "Randomized"),
+    "on_study": pgettext_lazy("participant status", "On study"),
+    "completed": pgettext_lazy("participant status", "Completed"),
+    "withdrawn": pgettext_lazy("participant status", "Withdrawn"),
+    "died": pgettext_lazy("participant status", "Died"),
+    "transplanted": pgettext_lazy("participant status", "Transplanted"),
+    "lost": pgettext_lazy("participant status", "Lost to follow-up"),
 }
 VISIT_STATES = {
     "upcoming": pgettext_lazy("visit state", "upcoming"),
