@@ -331,3 +331,19 @@ def test_an_actor_with_two_sites_sees_both_in_the_list(trial, other_site):
     trial.screen()
     actor = actor_for(User.objects.get(username="dl-coordinator"))
     assert participant_page(actor).total == 1
+
+
+def test_a_deviation_is_shown_in_the_readers_language(trial):
+    from hepatrial.edc.services.forms import save_form
+    from tests.edc.conftest import CLINICAL_B
+
+    p, _ = trial.randomized(days_ago=100)
+    late = p.randomization_date + dt.timedelta(days=20)
+    save_form(trial.coordinator, p.screening_number, "W1", "F.CLIN", CLINICAL_B, base_version=0,
+              visit_date=late)  # fmt: skip
+    url = reverse("participant", args=[p.screening_number])
+    english = visible_text(client_for("coordinator").get(url).content.decode())
+    assert "Visit outside its window · Week 1" in english
+    chinese = visible_text(client_for("coordinator", "zh-hans").get(url).content.decode())
+    assert "访视超出时间窗 · 第1周" in chinese
+    assert "window" not in chinese and "done on" not in chinese

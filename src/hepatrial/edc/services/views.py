@@ -84,12 +84,24 @@ class VisitView:
 
 
 @dataclass(frozen=True)
+class DeviationView:
+    """A deviation as codes: its kind, the visit's label and when it was found."""
+
+    kind: str
+    event: Label | None
+    visit_date: dt.date | None
+    detected_at: dt.datetime
+    description: str
+
+
+@dataclass(frozen=True)
 class ParticipantView:
     row: ParticipantRow
     visits: list[VisitView]
     failed_criteria: list[str]
     deviations: list[str]
     failed_labels: list[Label] = field(default_factory=list)
+    deviation_views: list[DeviationView] = field(default_factory=list)
 
 
 def _visible(deviation: Deviation, hidden_events: set[str], arm_visible: bool) -> bool:
@@ -244,15 +256,26 @@ def participant_detail(
                 participant.status if ended and ending & set(on_file) else "",
             )  # fmt: skip
         )
-    deviations = [
-        d.description
+    shown = [
+        d
         for d in Deviation.objects.filter(participant=participant)
         .select_related("visit")
         .order_by("detected_at")
         if _visible(d, intervention_codes(protocol), row.arm is not None)
     ]
+    deviation_views = [
+        DeviationView(
+            d.kind,
+            event_label(protocol, d.visit.event_oid) if d.visit else None,
+            d.visit.visit_date if d.visit else None,
+            d.detected_at,
+            d.description,
+        )  # fmt: skip
+        for d in shown
+    ]
     criteria = {c.oid: c.label for c in protocol.eligibility}
     failed = list(participant.failed_criteria)
     return ParticipantView(
-        row, visits, failed, deviations, [criteria[c] for c in failed if c in criteria]
-    )
+        row, visits, failed, [d.description for d in shown],
+        [criteria[c] for c in failed if c in criteria], deviation_views,
+    )  # fmt: skip
