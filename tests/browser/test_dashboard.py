@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 from bench.bench_web import bulk_participants
 
@@ -40,6 +43,9 @@ def sign_in(page, live_server, username: str, password: str, language: str) -> N
     page.click("[data-testid=sign-in]")
 
 
+SHOTS = os.environ.get("HEPATRIAL_SCREENSHOTS", tempfile.gettempdir())
+
+
 def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -60,6 +66,7 @@ def test_dashboard_then_search_and_filter_the_list(live_server, page, accounts, 
     page.wait_for_selector("[data-testid=participants]")
     assert page.is_checked("#f-overdue")
     assert fits(page)
+    page.screenshot(path=f"{SHOTS}/list390-{language}.png", full_page=True)
 
     someone = Participant.objects.exclude(randomization_number="").order_by("id")[5]
     page.click("text=" + ("Clear" if language == "en" else "清除"))
@@ -83,6 +90,13 @@ def test_dashboard_then_search_and_filter_the_list(live_server, page, accounts, 
     page.wait_for_url("**page=2**")
     assert page.locator("[data-testid=participants] tbody tr").count() == 20
     assert page.locator("[data-testid=arm-cell]").count() == 0
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("[data-testid=participants] tbody tr a").first.click()
+    page.wait_for_selector("[data-testid=visits]")
+    assert page.locator("[data-testid=arm]").count() == 0
+    assert fits(page)
+    page.screenshot(path=f"{SHOTS}/participant390-{language}.png", full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
