@@ -347,3 +347,14 @@ def test_a_deviation_is_shown_in_the_readers_language(trial):
     chinese = visible_text(client_for("coordinator", "zh-hans").get(url).content.decode())
     assert "访视超出时间窗 · 第1周" in chinese
     assert "window" not in chinese and "done on" not in chinese
+
+
+def test_a_user_without_a_role_is_told_in_their_language(trial, django_user_model):
+    user = django_user_model.objects.create_user("nobody", password="a-long-password-3")
+    client = Client(headers={"accept-language": "zh-hans"})
+    client.force_login(user)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 403
+    assert "您的角色不包含入组报告" in response.content.decode()
+    listing = client.get(reverse("participants"))
+    assert listing.status_code == 403 and "您的角色无权查看单个受试者" in listing.content.decode()

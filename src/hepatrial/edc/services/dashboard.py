@@ -24,7 +24,12 @@ from hepatrial.edc.services.enrolment import SEES_ENROLMENT, allocation_balance
 from hepatrial.edc.services.listing import overdue_visits, still_expected
 from hepatrial.edc.services.schedule import intervention_codes
 from hepatrial.edc.services.views import event_label
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import EventKind, Label, Protocol
+
+MESSAGES.update(
+    {"dashboard.no_enrolment": gettext_noop("Your role does not include enrolment reports.")}
+)
 
 LISTED = 10
 """Rows shown in each list of the dashboard; the counts cover everything."""
@@ -108,7 +113,7 @@ def projected_completion(
 def enrolment(actor: Actor, today: dt.date | None = None) -> Enrolment:
     sites = sorted({site for action in SEES_ENROLMENT for site in actor.sites_for(action)})
     if not sites:
-        raise NotAllowed("your role does not include enrolment reports")
+        raise NotAllowed(Problem("dashboard.no_enrolment"))
     today = today or timezone.localdate()
     study = active_protocol()[1].protocol.study
     people = Participant.objects.filter(site__code__in=sites)
