@@ -89,3 +89,25 @@ def test_every_page_says_when_the_database_is_locked(client, trial):
         assert 'data-testid="database-lock"' in content and "(final analysis)" in content
     unlock_database(admin, "data query")
     assert b"database-lock" not in client.get(reverse("overview")).content
+
+
+def test_overview_headings_statuses_and_roles_are_in_chinese(client, trial):
+    import re
+
+    client.login(username="coordinator", password=trial["coordinator"])
+    page = client.get(reverse("overview"), headers={"accept-language": "zh-hans"}).content
+    text = re.sub(r"<[^>]+>", " ", page.decode().split("<main>")[1])
+    for english in (
+        "Target enrolment",
+        "Schedule",
+        "Endpoints",
+        "participants over",
+        "Research coordinator",
+        "exact day",
+        "scheduled",
+        "primary",
+        " to ",
+    ):
+        assert english not in text, english
+    assert "目标入组" in text and "研究协调员" in text and "161 至 175" in text
+    assert "2024年3月1日" in text

@@ -57,8 +57,8 @@ def test_screen_failures_have_no_next_visit(demo):
     from hepatrial.edc.services.views import list_participants
 
     rows = list_participants(actor_for(User.objects.get(username="coordinator")))
-    failures = [r for r in rows if r.status == "Screen failed"]
-    assert failures and all(r.next_visit == "" for r in failures)
+    failures = [r for r in rows if r.status == "screen_failed"]
+    assert failures and all(r.next_visit is None for r in failures)
 
 
 def test_the_overview_shows_enrolment(demo):

@@ -148,6 +148,8 @@ class Visit(models.Model):
                 fields=["participant", "event_oid", "repeat"], name="one_visit_per_event_repeat"
             )
         ]
+        indexes = [models.Index(fields=["status", "window_end"], name="visit_due")]
+        """The dashboard's due and overdue visits."""
         ordering = ["participant", "target_date", "event_oid", "repeat"]
 
 
@@ -168,6 +170,8 @@ class FormRecord(models.Model):
                 fields=["visit", "form_oid", "repeat"], name="one_record_per_form_repeat"
             )
         ]
+        indexes = [models.Index(fields=["updated_at"], name="formrecord_updated")]
+        """The dashboard's recent events."""
 
 
 class ItemValue(models.Model):
@@ -218,7 +222,7 @@ class Deviation(models.Model):
     kind = models.CharField(max_length=32)
     description = models.TextField()
     params = models.JSONField(default=dict, blank=True)
-    detected_at = models.DateTimeField()
+    detected_at = models.DateTimeField(db_index=True)
 
 
 class Submission(models.Model):

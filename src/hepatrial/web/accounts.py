@@ -21,20 +21,11 @@ from django.views.i18n import set_language
 
 from hepatrial.edc.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from hepatrial.edc.permissions import Action, actor_for
-from hepatrial.edc.roles import Role
+from hepatrial.edc.roles import ROLE_LABELS, Role
 from hepatrial.edc.services import accounts
 from hepatrial.web.errors import error_text, field_errors, status_for
 
-ROLE_NAMES = {
-    Role.ADMINISTRATOR: _("Administrator"),
-    Role.INVESTIGATOR: _("Investigator"),
-    Role.COORDINATOR: _("Research coordinator"),
-    Role.CELL_THERAPY: _("Cell-therapy team (unblinded)"),
-    Role.OUTCOME_ASSESSOR: _("Outcome assessor (blinded)"),
-    Role.MONITOR: _("Monitor"),
-    Role.STATISTICIAN: _("Statistician (blinded)"),
-    Role.DSMB: _("Data-safety board (unblinded, aggregate only)"),
-}
+ROLE_NAMES = ROLE_LABELS
 """Role names in the reader's language, for the role lists of these pages."""
 
 

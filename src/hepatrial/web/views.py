@@ -4,12 +4,20 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from hepatrial.edc.errors import NotAllowed, NotFound
+from hepatrial.edc.models import ParticipantStatus
 from hepatrial.edc.permissions import Action, actor_for
 from hepatrial.edc.protocols import NoActiveProtocol, active_protocol
-from hepatrial.edc.services.enrolment import allocation_balance, enrolment_summary, notices_for
-from hepatrial.edc.services.views import list_participants, participant_detail
-from hepatrial.protocol.summary import day_range, window_text
+from hepatrial.edc.services.enrolment import (
+    SEES_ENROLMENT,
+    allocation_balance,
+    enrolment_summary,
+    notices_for,
+)
+from hepatrial.edc.services.listing import ParticipantFilter, participant_page
+from hepatrial.edc.services.views import participant_detail
+from hepatrial.web.errors import error_text
 from hepatrial.web.labels import localized
+from hepatrial.web.templatetags.hepatrial_tags import day_range, route, window
 
 
 def overview(request: HttpRequest) -> HttpResponse:
@@ -24,7 +32,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "label": localized(e.label),
             "kind": e.kind.value,
             "day": e.day,
-            "window": window_text(e),
+            "window": window(e),
             "days": day_range(e),
             "forms": [localized(f.label) for f in p.forms if e.oid in f.events],
         }
@@ -41,7 +49,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "day": i.study_day,
                     "window": i.window,
                     "dose": f"{i.dose.amount:g} {i.dose.unit}",
-                    "route": i.route,
+                    "route": route(i.route),
                 }
                 for i in a.interventions
             ],
@@ -71,18 +79,38 @@ def overview(request: HttpRequest) -> HttpResponse:
     except NotAllowed:
         context["balance"] = None
     context["can_list"] = bool(actor.sites_for(Action.VIEW_PARTICIPANTS))
+    context["can_dashboard"] = any(actor.sites_for(action) for action in SEES_ENROLMENT)
     context["notices"] = notices_for(actor)
     return render(request, "web/overview.html", context)
 
 
+def _number(text: str | None, default: int = 1) -> int:
+    try:
+        return max(1, int(text or default))
+    except ValueError:
+        return default
+
+
 def participants(request: HttpRequest) -> HttpResponse:
+    """The participant list; query ``q`` (a number), ``status``, ``stratum``, ``overdue``."""
     actor = actor_for(request.user)
-    if not actor.sites_for(Action.VIEW_PARTICIPANTS):
-        return render(request, "web/forbidden.html", {"message": "Your role has no access to "
-                      "individual participants."}, status=403)  # fmt: skip
-    rows = list_participants(actor)
-    show_arm = any(r.arm for r in rows)
-    return render(request, "web/participants.html", {"rows": rows, "show_arm": show_arm})
+    status = request.GET.get("status", "")
+    wanted = ParticipantFilter(
+        query=request.GET.get("q", "")[:64],
+        status=status if status in ParticipantStatus.values else "",
+        stratum=request.GET.get("stratum", "")[:64],
+        overdue=request.GET.get("overdue") == "1",
+    )
+    try:
+        listing = participant_page(actor, wanted, page=_number(request.GET.get("page")))
+    except NotAllowed as exc:
+        return render(request, "web/forbidden.html", {"message": error_text(exc)}, status=403)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "web/participants.html",
+        {"page": listing, "wanted": wanted, "query": query.urlencode()},
+    )  # fmt: skip
 
 
 def participant(request: HttpRequest, screening_number: str) -> HttpResponse:
@@ -92,7 +120,7 @@ def participant(request: HttpRequest, screening_number: str) -> HttpResponse:
     except NotFound:
         raise Http404(f"participant {screening_number} not found") from None
     except NotAllowed as exc:
-        return render(request, "web/forbidden.html", {"message": str(exc)}, status=403)
+        return render(request, "web/forbidden.html", {"message": error_text(exc)}, status=403)
     site = view.row.site
     can = {action.value: actor.can(action, site) for action in Action}
     return render(request, "web/participant.html", {"p": view, "can": can})

@@ -147,13 +147,40 @@ VISIT_STATUS_LABELS: dict[str, Promise] = {
     "overdue": _("overdue"),
     Visit.Status.DONE: _("done"),
     Visit.Status.MISSED: _("missed"),
+    "not_expected": _("not expected"),
+    "recorded": _("recorded"),
 }
 """What :func:`visit_status` returns, as a page shows it in the reader's language."""
 
 
-def visit_status(visit: Visit, today: dt.date | None = None) -> str:
+ENDED = frozenset({"completed", "withdrawn", "died", "transplanted", "lost"})
+"""Participant statuses after which no visit is expected."""
+VISIT_STATES = ("upcoming", "due", "overdue", "done", "missed", "not_expected", "recorded")
+"""The codes :func:`visit_status` returns; the web translates them."""
+
+
+def visit_status(
+    visit: Visit, today: dt.date | None = None, participant: Participant | None = None
+) -> str:
+    """Where a visit stands today, as one of :data:`VISIT_STATES`.
+
+    Only a planned visit of a participant still expected to come can be overdue: a screen
+    failure's screening visit and a visit after the end of participation (death, transplant,
+    withdrawal, loss to follow-up, completion) are ``not_expected``; a planned visit whose window
+    closed before the end is ``missed``. A visit without a target date (event log, end of study)
+    is ``recorded``. Pass ``participant`` when it is at hand, to save a query.
+    """
     if visit.status != Visit.Status.PLANNED:
         return visit.status
+    if visit.target_date is None:
+        return "recorded"
+    participant = participant or visit.participant
+    if participant.status == "screen_failed":
+        return "not_expected"
+    if participant.ended_on is not None or participant.status in ENDED:
+        ended_on = participant.ended_on
+        closed = ended_on is not None and visit.window_end and visit.window_end < ended_on
+        return "missed" if closed else "not_expected"
     today = today or timezone.localdate()
     if visit.window_start and today < visit.window_start:
         return "upcoming"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Count
 from django.utils import timezone
 
 from hepatrial.edc.models import (
     AllocationSlot,
     DerivedValue,
     Deviation,
+    FormRecord,
     Participant,
     ParticipantStatus,
     Visit,
@@ -22,9 +24,22 @@ from hepatrial.edc.models import (
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.lookup import participant_for
-from hepatrial.edc.services.schedule import intervention_codes, visit_status
+from hepatrial.edc.services.schedule import ENDED, intervention_codes, visit_status
+from hepatrial.protocol.model import Label, Protocol
+
+S = ParticipantStatus
 
 SHOWN_SCORES = ("D.MELD", "D.MELDNA", "D.CPSCORE", "D.CPCLASS", "D.ALBI")
+
+
+@dataclass(frozen=True)
+class NextVisit:
+    """The next planned visit of a participant still on study; ``state`` is a visit state code."""
+
+    event_oid: str
+    label: Label
+    target_date: dt.date
+    state: str
 
 
 @dataclass(frozen=True)
@@ -32,25 +47,51 @@ class ParticipantRow:
     screening_number: str
     site: str
     status: str
+    """A :class:`ParticipantStatus` code."""
     screened_on: dt.date
     randomization_number: str
     randomization_date: dt.date | None
     stratum: str
     arm: str | None
-    next_visit: str
+    next_visit: NextVisit | None
     deviations: int
     emergency_unblinded: bool
 
 
 @dataclass(frozen=True)
+class RecordCount:
+    """How many records of a form are on file at a visit (e.g. 3 adverse events)."""
+
+    form_oid: str
+    label: Label
+    count: int
+
+
+@dataclass(frozen=True)
 class VisitView:
     event_oid: str
-    label: str
+    label: Label
     target_date: dt.date | None
-    window: str
+    window_start: dt.date | None
+    window_end: dt.date | None
     visit_date: dt.date | None
     status: str
+    """A visit state code (:data:`hepatrial.edc.services.schedule.VISIT_STATES`)."""
     scores: dict[str, str] = field(default_factory=dict)
+    records: list[RecordCount] = field(default_factory=list)
+    end_status: str = ""
+    """On the visit holding the end-of-study form: the participant's end status code."""
+
+
+@dataclass(frozen=True)
+class DeviationView:
+    """A deviation as codes: its kind, the visit's label and when it was found."""
+
+    kind: str
+    event: Label | None
+    visit_date: dt.date | None
+    detected_at: dt.datetime
+    description: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +100,8 @@ class ParticipantView:
     visits: list[VisitView]
     failed_criteria: list[str]
     deviations: list[str]
+    failed_labels: list[Label] = field(default_factory=list)
+    deviation_views: list[DeviationView] = field(default_factory=list)
 
 
 def _visible(deviation: Deviation, hidden_events: set[str], arm_visible: bool) -> bool:
@@ -75,15 +118,26 @@ def _arms(actor: Actor, participants) -> dict[int, str]:
     return {s.participant_id: s.arm for s in slots}
 
 
-def _label(protocol, event_oid: str) -> str:
+def event_label(protocol: Protocol, event_oid: str) -> Label:
+    """The label of a protocol event or of an arm's intervention visit (e.g. infusion 2)."""
     for event in protocol.events:
         if event.oid == event_oid:
-            return event.label.en
+            return event.label
     for arm in protocol.arms:
         for intervention in arm.interventions:
             if intervention.code == event_oid:
-                return intervention.label.en
-    return event_oid
+                return intervention.label
+    return Label(en=event_oid, zh=event_oid)
+
+
+def end_forms(protocol: Protocol) -> set[str]:
+    """Forms that record the end of participation: a choice item offering the end statuses."""
+    return {
+        form.oid
+        for form in protocol.forms
+        for item in form.items
+        if item.choices and {c.code for c in item.choices} <= ENDED
+    }
 
 
 def list_participants(actor: Actor, today: dt.date | None = None) -> list[ParticipantRow]:
@@ -93,18 +147,26 @@ def list_participants(actor: Actor, today: dt.date | None = None) -> list[Partic
         .select_related("site")
         .order_by("screening_number")
     )
-    return _rows(actor, people, today)
+    return rows_for(actor, people, today)
 
 
-def _rows(actor: Actor, people: list[Participant], today: dt.date | None = None):
-    """One row per participant, with as many queries for many participants as for one."""
+def rows_for(
+    actor: Actor, people: list[Participant], today: dt.date | None = None
+) -> list[ParticipantRow]:
+    """One row per participant, with as many queries for many participants as for one.
+
+    ``people`` must come with their site (``select_related("site")``).
+    """
     protocol = active_protocol()[1].protocol
     hidden = intervention_codes(protocol)
     arms = _arms(actor, people)
     today = today or timezone.localdate()
+    still_in = [
+        p.pk for p in people if p.ended_on is None and p.status not in (S.SCREEN_FAILED, *ENDED)
+    ]
     upcoming: dict[int, Visit] = {}
     for visit in (
-        Visit.objects.filter(participant__in=people, status=Visit.Status.PLANNED)
+        Visit.objects.filter(participant__in=still_in, status=Visit.Status.PLANNED)
         .exclude(target_date=None)
         .order_by("target_date")
     ):
@@ -119,16 +181,17 @@ def _rows(actor: Actor, people: list[Participant], today: dt.date | None = None)
     rows = []
     for p in people:
         visit = upcoming.get(p.pk)
-        next_visit = ""
-        still_in = p.ended_on is None and p.status != ParticipantStatus.SCREEN_FAILED
-        if visit is not None and still_in:
-            state = visit_status(visit, today)
-            next_visit = f"{_label(protocol, visit.event_oid)} {visit.target_date} ({state})"
+        next_visit = None
+        if visit is not None:
+            next_visit = NextVisit(
+                visit.event_oid, event_label(protocol, visit.event_oid), visit.target_date,
+                visit_status(visit, today, participant=p),
+            )  # fmt: skip
         rows.append(
             ParticipantRow(
                 p.screening_number,
                 p.site.code,
-                p.get_status_display(),
+                p.status,
                 p.screened_on,
                 p.randomization_number,
                 p.randomization_date,
@@ -142,9 +205,11 @@ def _rows(actor: Actor, people: list[Participant], today: dt.date | None = None)
     return rows
 
 
-def participant_detail(actor: Actor, screening_number: str) -> ParticipantView:
+def participant_detail(
+    actor: Actor, screening_number: str, today: dt.date | None = None
+) -> ParticipantView:
     participant = participant_for(actor, screening_number, Action.VIEW_PARTICIPANTS)
-    [row] = _rows(actor, [participant])
+    [row] = rows_for(actor, [participant], today)
     protocol = active_protocol()[1].protocol
     hidden = intervention_codes(protocol) if row.arm is None else set()
     scores: dict[int, dict[str, str]] = {}
@@ -153,6 +218,17 @@ def participant_detail(actor: Actor, screening_number: str) -> ParticipantView:
     ):
         value = derived.text or (f"{derived.number:.4g}" if derived.number is not None else "")
         scores.setdefault(derived.visit_id, {})[derived.item_oid] = value
+    records: dict[int, dict[str, int]] = {}
+    for visit_id, form_oid, count in (
+        FormRecord.objects.filter(visit__participant=participant)
+        .values_list("visit_id", "form_oid")
+        .annotate(n=Count("id"))
+        .order_by("visit_id", "form_oid")
+    ):
+        records.setdefault(visit_id, {})[form_oid] = count
+    forms = {f.oid: f for f in protocol.forms}
+    ending = end_forms(protocol)
+    ended = participant.status in ENDED
     visits = []
     timed_first = sorted(
         participant.visits.all(),
@@ -161,27 +237,45 @@ def participant_detail(actor: Actor, screening_number: str) -> ParticipantView:
     for visit in timed_first:
         if visit.event_oid in hidden:
             continue
-        window = (
-            f"{visit.window_start} – {visit.window_end}"
-            if visit.window_start and visit.window_start != visit.window_end
-            else ""
-        )
+        on_file = records.get(visit.pk, {})
         visits.append(
             VisitView(
                 visit.event_oid,
-                _label(protocol, visit.event_oid),
+                event_label(protocol, visit.event_oid),
                 visit.target_date,
-                window,
+                visit.window_start if visit.window_start != visit.window_end else None,
+                visit.window_end if visit.window_start != visit.window_end else None,
                 visit.visit_date,
-                visit_status(visit) if visit.target_date else "recorded",
+                visit_status(visit, today, participant=participant),
                 scores.get(visit.pk, {}),
+                [
+                    RecordCount(oid, forms[oid].label, n)
+                    for oid, n in on_file.items()
+                    if oid in forms and visit.target_date is None
+                ],
+                participant.status if ended and ending & set(on_file) else "",
             )  # fmt: skip
         )
-    deviations = [
-        d.description
+    shown = [
+        d
         for d in Deviation.objects.filter(participant=participant)
         .select_related("visit")
         .order_by("detected_at")
         if _visible(d, intervention_codes(protocol), row.arm is not None)
     ]
-    return ParticipantView(row, visits, list(participant.failed_criteria), deviations)
+    deviation_views = [
+        DeviationView(
+            d.kind,
+            event_label(protocol, d.visit.event_oid) if d.visit else None,
+            d.visit.visit_date if d.visit else None,
+            d.detected_at,
+            d.description,
+        )  # fmt: skip
+        for d in shown
+    ]
+    criteria = {c.oid: c.label for c in protocol.eligibility}
+    failed = list(participant.failed_criteria)
+    return ParticipantView(
+        row, visits, failed, [d.description for d in shown],
+        [criteria[c] for c in failed if c in criteria], deviation_views,
+    )  # fmt: skip

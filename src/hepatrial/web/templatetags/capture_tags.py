@@ -5,25 +5,18 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy
 
 from hepatrial.edc.errors import NotAllowed, NotFound
 from hepatrial.edc.permissions import actor_for
 from hepatrial.edc.services.preview import DataEntry, data_entry
+from hepatrial.edc.services.schedule import VISIT_STATUS_LABELS
 from hepatrial.protocol.model import Label
 from hepatrial.web.capture import shown_value
 from hepatrial.web.labels import localized
 
 register = template.Library()
 
-VISIT_STATES = {
-    "upcoming": gettext_lazy("upcoming"),
-    "due": gettext_lazy("due"),
-    "overdue": gettext_lazy("overdue"),
-    "done": gettext_lazy("done"),
-    "missed": gettext_lazy("missed"),
-    "recorded": gettext_lazy("recorded"),
-}
+VISIT_STATES = VISIT_STATUS_LABELS
 
 
 @register.filter

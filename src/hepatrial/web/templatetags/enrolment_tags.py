@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import gettext_lazy as _
 
-from hepatrial.edc.models import ParticipantStatus as S
 from hepatrial.edc.services.enrolment_steps import NEXT_STEP, criterion_labels, status_of
 from hepatrial.protocol.model import Label
 from hepatrial.web.labels import localized
 
 register = template.Library()
 
-STATUS_NAMES = {
-    S.SCREENED: _("Screened"),
-    S.ELIGIBLE: _("Eligible"),
-    S.SCREEN_FAILED: _("Screen failure"),
-    S.CONSENTED: _("Consented"),
-    S.RANDOMIZED: _("Randomized"),
-    S.ON_STUDY: _("On study"),
-    S.COMPLETED: _("Completed"),
-    S.WITHDRAWN: _("Withdrawn"),
-    S.DIED: _("Died"),
-    S.TRANSPLANTED: _("Liver transplantation"),
-    S.LOST: _("Lost to follow-up"),
-}
-
-
 @register.filter
 def in_language(label: Label) -> str:
     """A protocol label in the language of the request."""
     return localized(label)
-
-
-@register.filter
-def participant_status(text: str) -> str:
-    """A participant status (code or English name) in the language of the request."""
-    status = status_of(str(text))
-    return str(STATUS_NAMES[status]) if status else str(text)
 
 
 @register.filter
