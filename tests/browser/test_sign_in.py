@@ -44,7 +44,9 @@ def test_switching_to_chinese(live_server, page, accounts):
     page.fill("#id_username", "assessor")
     page.fill("#id_password", accounts["assessor"])
     page.click("[data-testid=sign-in]")
-    page.wait_for_selector("[data-testid=trial-title]")
+    page.wait_for_selector("[data-testid=who]")
+    assert page.url == live_server.url + "/dashboard/"
+    page.goto(live_server.url + "/")
     page.click("button[value=zh-hans]")
     page.wait_for_selector("text=第24周")
     assert "终末期肝病" in page.inner_text("[data-testid=trial-title]")

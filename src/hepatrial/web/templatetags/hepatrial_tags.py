@@ -24,6 +24,10 @@ EVENT_KINDS = {
 ENDPOINT_KINDS = {
     "primary": pgettext_lazy("endpoint", "primary"),
     "secondary": pgettext_lazy("endpoint", "secondary"),
+    "proportion": pgettext_lazy("endpoint", "proportion"),
+    "change_from_baseline": pgettext_lazy("endpoint", "change from baseline"),
+    "incidence": pgettext_lazy("endpoint", "incidence"),
+    "time_to_event": pgettext_lazy("endpoint", "time to event"),
 }
 MASKING = {
     "none": pgettext_lazy("masking", "open label"),
