@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import unavailable
+from tests.edc.conftest import trial  # noqa: F401  (the loaded trial, for the journeys)
 
 CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
 CHROMIUM_ARGS = [
@@ -60,3 +61,23 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def passwords(trial) -> dict[str, str]:  # noqa: F811
+    """Username → password of the demo account of every role."""
+    from hepatrial.edc.demo_accounts import ensure_demo_accounts
+
+    return {username: password for username, password, _ in ensure_demo_accounts()}
+
+
+def sign_in(page, live_server, passwords, username: str, language: str) -> None:
+    """Sign in from the sign-in page with the language cookie of ``language`` set."""
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", passwords[username])
+    page.click("[data-testid=sign-in]")
+    page.wait_for_selector("[data-testid=who]")

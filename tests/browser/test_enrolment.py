@@ -7,15 +7,12 @@ import re
 
 import pytest
 
-from hepatrial.edc.demo_accounts import ensure_demo_accounts
 from hepatrial.edc.models import AllocationSlot, Participant
 from hepatrial.edc.services.forms import save_form
-from tests.edc import conftest as edc
+from tests.browser.conftest import sign_in
 from tests.edc.conftest import CLINICAL_B, DEMOGRAPHICS, LABS_CLASS_B, PROTOCOL
 
 pytestmark = pytest.mark.django_db(transaction=True)
-trial = edc.trial
-"""The loaded trial with one demo user per role (the fixture of the service tests)."""
 
 LANGUAGES = ["en", "zh-hans"]
 EXCLUSION = next(c for c in PROTOCOL.eligibility if c.kind == "exclusion")
@@ -36,22 +33,6 @@ CARD_TEXT = """() => [...document.querySelectorAll("section.enrol")].map(card =>
 })"""
 """The enrolment cards' text without the error messages: the services' messages become codes
 rendered in the user's language in another change (the codes helper's), and are checked there."""
-
-
-@pytest.fixture
-def passwords(trial):
-    return {username: password for username, password, _ in ensure_demo_accounts()}
-
-
-def sign_in(page, live_server, passwords, username: str, language: str) -> None:
-    page.context.add_cookies(
-        [{"name": "django_language", "value": language, "url": live_server.url}]
-    )
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", passwords[username])
-    page.click("[data-testid=sign-in]")
-    page.wait_for_selector("[data-testid=who]")
 
 
 RIGHT_EDGE = """(selector) => {

@@ -8,7 +8,8 @@ import pytest
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.forms import save_form
 from hepatrial.protocol.values import EnteredValue as E
-from tests.browser.test_unblinded_journeys import overflow_at_390, passwords, sign_in  # noqa: F401
+from tests.browser.conftest import sign_in
+from tests.browser.test_unblinded_journeys import overflow_at_390
 from tests.edc import conftest as edc
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from hepatrial.edc.demo_accounts import ensure_demo_accounts
 from hepatrial.edc.models import Participant
-from tests.edc import conftest as edc
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-trial = edc.trial
 
 ARM_LABELS = {
     "en": {"SINGLE": "Single infusion", "DOUBLE": "Double infusion"},
     "zh-hans": {"SINGLE": "单次输注组", "DOUBLE": "两次输注组"},
 }
-
-
-@pytest.fixture
-def passwords(trial) -> dict[str, str]:
-    return {username: password for username, password, _ in ensure_demo_accounts()}
-
-
-def sign_in(page, live_server, passwords, username: str, language: str) -> None:
-    page.context.add_cookies(
-        [{"name": "django_language", "value": language, "url": live_server.url}]
-    )
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", passwords[username])
-    page.click("[data-testid=sign-in]")
-    page.wait_for_selector("[data-testid=who]")
 
 
 WIDER_THAN_390 = """() => [...document.querySelectorAll('main *')]

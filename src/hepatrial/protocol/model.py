@@ -387,6 +387,13 @@ class Protocol(Strict):
     def form(self, oid: str) -> Form:
         return next(f for f in self.forms if f.oid == oid)
 
+    def visit_labels(self) -> dict[str, Label]:
+        """Every visit's label by code: the events, and each arm's intervention visits."""
+        labels = {e.oid: e.label for e in self.events}
+        for arm in self.arms:
+            labels |= {i.code: i.label for i in arm.interventions}
+        return labels
+
     def scheduled_events(self, arm: str | None = None) -> list[Event]:
         """Scheduled events in study-day order, for ``arm`` when given."""
         events = [e for e in self.events if e.kind == EventKind.SCHEDULED]

@@ -289,14 +289,6 @@ class DataEntry:
     can_enter: bool
 
 
-def _event_labels(protocol: Protocol) -> dict[str, Label]:
-    labels = {e.oid: e.label for e in protocol.events}
-    for arm in protocol.arms:
-        for intervention in arm.interventions:
-            labels[intervention.code] = intervention.label
-    return labels
-
-
 def data_entry(actor: Actor, screening_number: str, visits: Sequence[VisitView]) -> DataEntry:
     """The forms a user may open for a participant, visit by visit, from the participant's
     ``visits`` as :func:`~hepatrial.edc.services.views.participant_detail` shows them.
@@ -311,7 +303,7 @@ def data_entry(actor: Actor, screening_number: str, visits: Sequence[VisitView])
     } if actor.can(Action.ENTER_INTERVENTION, site) else {}  # fmt: skip
     hidden = intervention_codes(protocol) - set(infusions)
     events = {e.oid: e for e in protocol.events}
-    labels = _event_labels(protocol)
+    labels = protocol.visit_labels()
     records = list(
         FormRecord.objects.filter(visit__participant=participant)
         .exclude(visit__event_oid__in=hidden)

@@ -191,14 +191,7 @@ def visit_status(
 
 def event_label(protocol: Protocol, event_oid: str) -> Label | str:
     """The protocol's label of an event or intervention visit, or the code if it has none."""
-    for event in protocol.events:
-        if event.oid == event_oid:
-            return event.label
-    for arm in protocol.arms:
-        for intervention in arm.interventions:
-            if intervention.code == event_oid:
-                return intervention.label
-    return event_oid
+    return protocol.visit_labels().get(event_oid, event_oid)
 
 
 def out_of_window(visit: Visit, on: dt.date, protocol: Protocol | None = None) -> Problem | None:

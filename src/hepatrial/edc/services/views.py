@@ -120,14 +120,7 @@ def _arms(actor: Actor, participants) -> dict[int, str]:
 
 def event_label(protocol: Protocol, event_oid: str) -> Label:
     """The label of a protocol event or of an arm's intervention visit (e.g. infusion 2)."""
-    for event in protocol.events:
-        if event.oid == event_oid:
-            return event.label
-    for arm in protocol.arms:
-        for intervention in arm.interventions:
-            if intervention.code == event_oid:
-                return intervention.label
-    return Label(en=event_oid, zh=event_oid)
+    return protocol.visit_labels().get(event_oid) or Label(en=event_oid, zh=event_oid)
 
 
 def end_forms(protocol: Protocol) -> set[str]:

@@ -10,6 +10,7 @@ from hepatrial.web.labels import localized
 
 register = template.Library()
 
+
 @register.filter
 def in_language(label: Label) -> str:
     """A protocol label in the language of the request."""
