@@ -74,3 +74,16 @@ def test_roles_without_participant_access_are_refused_and_other_sites_are_not_fo
     outsider = client_for("dl-coordinator")
     assert outsider.get(reverse("participant", args=["SY-0001"])).status_code == 404
     assert "SY-0001" not in outsider.get(reverse("participants")).content.decode()
+
+
+def test_the_visit_table_shows_the_protocols_scores_by_their_labels(demo):
+    from django.utils import translation
+
+    protocol = active_protocol()[1].protocol
+    meld = next(d for d in protocol.derived_items if d.score == "meld")
+    client = client_for("coordinator")
+    client.cookies["django_language"] = "zh-hans"
+    with translation.override("zh-hans"):
+        page = client.get(reverse("participant", args=["SY-0001"])).content.decode()
+    table = page[page.index('data-testid="visits"') :]
+    assert f"<th>{meld.label.zh}</th>" in table

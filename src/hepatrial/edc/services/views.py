@@ -29,7 +29,8 @@ from hepatrial.protocol.model import Label, Protocol
 
 S = ParticipantStatus
 
-SHOWN_SCORES = ("D.MELD", "D.MELDNA", "D.CPSCORE", "D.CPCLASS", "D.ALBI")
+SHOWN_SCORES = ("meld", "meld_na", "child_pugh_points", "child_pugh_class", "albi")
+"""The scores a participant's visit table shows, by score kind, whatever the protocol's OIDs."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class ParticipantView:
     deviations: list[str]
     failed_labels: list[Label] = field(default_factory=list)
     deviation_views: list[DeviationView] = field(default_factory=list)
+    score_columns: list[tuple[str, Label]] = field(default_factory=list)
+    """(derived item OID, label) of each score column, in the order of :data:`SHOWN_SCORES`."""
 
 
 def _visible(deviation: Deviation, hidden_events: set[str], arm_visible: bool) -> bool:
@@ -205,9 +208,14 @@ def participant_detail(
     [row] = rows_for(actor, [participant], today)
     protocol = active_protocol()[1].protocol
     hidden = intervention_codes(protocol) if row.arm is None else set()
+    score_items = sorted(
+        (d for d in protocol.derived_items if d.score in SHOWN_SCORES),
+        key=lambda d: SHOWN_SCORES.index(d.score),
+    )
+    columns = [(d.oid, d.label) for d in score_items]
     scores: dict[int, dict[str, str]] = {}
     for derived in DerivedValue.objects.filter(
-        visit__participant=participant, item_oid__in=SHOWN_SCORES
+        visit__participant=participant, item_oid__in=[oid for oid, _ in columns]
     ):
         value = derived.text or (f"{derived.number:.4g}" if derived.number is not None else "")
         scores.setdefault(derived.visit_id, {})[derived.item_oid] = value
@@ -270,5 +278,5 @@ def participant_detail(
     failed = list(participant.failed_criteria)
     return ParticipantView(
         row, visits, failed, [d.description for d in shown],
-        [criteria[c] for c in failed if c in criteria], deviation_views,
+        [criteria[c] for c in failed if c in criteria], deviation_views, columns,
     )  # fmt: skip
