@@ -250,7 +250,6 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        security.session_started(self.request)
         language = form.get_user().language
         if language in dict(settings.LANGUAGES):
             translation.activate(language)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 LAST_SEEN = "security.last_seen"
@@ -28,9 +30,11 @@ EXPIRED = "security.expired"
 """Session key, in the anonymous session after an idle sign-out: the sign-in page says so."""
 
 
-def session_started(request: HttpRequest) -> None:
+@receiver(user_logged_in)
+def _session_started(sender, request: HttpRequest, user, **kwargs) -> None:
     """A new sign-in: both limits count from now."""
-    request.session[STARTED] = request.session[LAST_SEEN] = time.time()
+    if request is not None and hasattr(request, "session"):
+        request.session[STARTED] = request.session[LAST_SEEN] = time.time()
 
 
 class IdleSessionMiddleware:
