@@ -195,6 +195,11 @@ LOGGING = {
 AXES_FAILURE_LIMIT = int(os.environ.get("HEPATRIAL_LOCKOUT_FAILURES", "10"))
 AXES_COOLOFF_TIME = float(os.environ.get("HEPATRIAL_LOCKOUT_HOURS", "24")) or None
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns when the address is not a lockout key: keyed on the address, failures could be
+# spread over many addresses; keyed on the user name alone, they cannot (the account locks).
+# Not the address alone either: a hospital's ward PCs often share one address, and one
+# mistyping user must not lock out the ward. The address is kept in every audit row.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hepatrial.web.accounts.locked_out"
 AXES_VERBOSE = False

@@ -229,3 +229,16 @@ def test_the_inline_checks_can_fail():
 def test_htmx_adds_no_inline_style():
     base = (TEMPLATES / "web" / "base.html").read_text()
     assert '"includeIndicatorStyles": false' in base
+
+
+@pytest.mark.parametrize("username", ["statistician", "dsmb"])
+def test_a_role_that_may_not_view_participants_cannot_tell_which_exist(trial, username):
+    real = trial.screen().screening_number
+    client = signed_in(username)
+    for name in ("participant", "eligibility", "consent", "emergency_unblind"):
+        found = client.get(reverse(name, args=[real]))
+        unknown = client.get(reverse(name, args=["SY-9999"]))
+        assert found.status_code == unknown.status_code == 404, name
+        assert found.content.replace(real.encode(), b"N") == unknown.content.replace(
+            b"SY-9999", b"N"
+        ), name
