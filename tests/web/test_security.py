@@ -242,3 +242,25 @@ def test_a_role_that_may_not_view_participants_cannot_tell_which_exist(trial, us
         assert found.content.replace(real.encode(), b"N") == unknown.content.replace(
             b"SY-9999", b"N"
         ), name
+
+
+def test_a_form_posted_to_an_idle_session_comes_back_filled_after_sign_in(trial, settings):
+    from tests.edc.conftest import LABS_CLASS_B
+    from tests.edc.conftest import E as Entered
+    from tests.web.test_capture import field_value, posted
+
+    participant, _ = trial.randomized(days_ago=28)
+    form = reverse("visit_form", args=[participant.screening_number, "W4", "F.LAB"])
+    user = User.objects.get(username="coordinator")
+    user.set_password(PASSWORD)
+    user.save()
+    client = signed_in()
+    age_session(client, security.LAST_SEEN, settings.SESSION_IDLE_SECONDS + 5)
+    typed = dict(LABS_CLASS_B, **{"I.TBIL": Entered("51.3", "µmol/L")})
+    response = client.post(form, posted(typed, visit_date=str(trial.days_ago(0))))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    notice = client.get(response.url).content
+    assert b'data-testid="session-expired"' in notice
+    credentials = {"username": "coordinator", "password": PASSWORD, "next": form}
+    assert client.post(reverse("login") + "?next=" + form, credentials).url == form
+    assert field_value(client.get(form).content.decode(), "I.TBIL") == "51.3"
