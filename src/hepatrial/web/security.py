@@ -1,4 +1,5 @@
-"""Middleware for account security: idle session expiry, and the headers every response needs.
+"""Account security on the web: session expiry, the headers every response needs, and the
+sign-in lockout backend (django-axes; settings and docs/security.md say how it is tuned).
 
 Sessions end two ways: ``SESSION_COOKIE_AGE`` after sign-in (the absolute limit) and
 ``SESSION_IDLE_SECONDS`` after the last request. Both are checked here from times kept in the
@@ -23,7 +24,8 @@ from django.http import HttpRequest, HttpResponse
 LAST_SEEN = "security.last_seen"
 """Session key: the time (seconds since the epoch) of this session's last request."""
 STARTED = "security.started"
-"""Session key: the time of this session's first signed-in request."""
+"""Session key: the time of the sign-in (or, for a session older than this code, its first
+request seen)."""
 TOUCH_SECONDS = 30
 """The last request time is saved at most this often (a session write per request is waste)."""
 EXPIRED = "security.expired"
