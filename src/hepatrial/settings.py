@@ -3,7 +3,9 @@
 ``DATABASE_URL`` selects the database (SQLite in WAL mode under ``var/`` when unset; PostgreSQL
 through psycopg 3 with ``postgresql://...``). ``HEPATRIAL_DEBUG=1`` turns debugging on,
 ``HEPATRIAL_HTTPS=1`` makes cookies secure and redirects to HTTPS. The secret key comes from
-``HEPATRIAL_SECRET_KEY`` or is generated once into ``var/secret_key``.
+``HEPATRIAL_SECRET_KEY`` or is generated once into ``var/secret_key``. Account security
+(sign-in lockout, idle session expiry, CSP; see docs/security.md): ``HEPATRIAL_LOCKOUT_FAILURES``,
+``HEPATRIAL_LOCKOUT_HOURS``, ``HEPATRIAL_SESSION_IDLE_MINUTES``.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
+    "csp",
     "hepatrial.edc",
     "hepatrial.web",
 ]
@@ -92,10 +96,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hepatrial.web.security.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hepatrial.web.security.HeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hepatrial.urls"
@@ -121,6 +129,15 @@ TEMPLATES = [
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "edc.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Kept so passwords hashed before Argon2 still verify (and are rehashed at their next sign-in).
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "hepatrial.web.security.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -152,6 +169,9 @@ STORAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
+"""The absolute limit: a session ends 8 hours after sign-in, however busy."""
+SESSION_IDLE_SECONDS = int(os.environ.get("HEPATRIAL_SESSION_IDLE_MINUTES", "30")) * 60
+"""A session unused this long is signed out (hepatrial.web.security.IdleSessionMiddleware)."""
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -169,5 +189,35 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HEPATRIAL_LOG_LEVEL", "WARNING")},
 }
+
+# Sign-in lockout (django-axes): this many failed sign-ins for one user name lock the account,
+# whatever the address they come from, until an administrator unlocks it or the lockout hours pass.
+AXES_FAILURE_LIMIT = int(os.environ.get("HEPATRIAL_LOCKOUT_FAILURES", "10"))
+AXES_COOLOFF_TIME = float(os.environ.get("HEPATRIAL_LOCKOUT_HOURS", "24")) or None
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns when the address is not a lockout key: keyed on the address, failures could be
+# spread over many addresses; keyed on the user name alone, they cannot (the account locks).
+# Not the address alone either: a hospital's ward PCs often share one address, and one
+# mistyping user must not lock out the ward. The address is kept in every audit row.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hepatrial.web.accounts.locked_out"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), interest-cohort=()"
+)
 
 HEPATRIAL_PROTOCOL = os.environ.get("HEPATRIAL_PROTOCOL", "")

@@ -1,4 +1,4 @@
-"""``hepatrial export adam|report`` and ``hepatrial lock|unlock``: data out of the database.
+"""``hepatrial export adam|report``, ``hepatrial lock|unlock`` and ``unlock-user``.
 
 Every command names the user it acts for (``--as``); their role and sites decide what may
 leave the database, exactly as on the web pages, and each export is audited.
@@ -98,6 +98,23 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    """Lift a sign-in lockout, as an administrator of the user's sites (audited)."""
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.services.signin import unlock_user
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        unlock_user(actor, args.username)
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{args.username} may sign in again")
+    return 0
+
+
 def _with_django(func):
     def run(args: argparse.Namespace) -> int:
         from hepatrial.cli import setup_django
@@ -140,3 +157,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _as_user(command)
         command.add_argument("--reason", required=True)
         command.set_defaults(func=_with_django(cmd_lock))
+    unlock_user = sub.add_parser("unlock-user", help="lift a lockout after failed sign-ins")
+    unlock_user.add_argument("username", metavar="USER")
+    _as_user(unlock_user)
+    unlock_user.set_defaults(func=_with_django(cmd_unlock_user))

@@ -1,7 +1,8 @@
-"""Audit sign-in, sign-out and failed sign-in, from Django's own authentication signals."""
+"""Audit sign-in, sign-out, failed sign-in and lockout, from Django's and django-axes' signals."""
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -30,3 +31,9 @@ def _signed_out(sender, request, user, **kwargs) -> None:
 def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     attempted = str(credentials.get("username", ""))[:150]
     audit.record("sign_in_failed", username=attempted, context=_client(request))
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request=None, username="", **kwargs) -> None:
+    """Each sign-in refused because the account is locked (the first one locks it)."""
+    audit.record("lockout", username=str(username or "")[:150], context=_client(request))

@@ -22,7 +22,8 @@ from django.views.i18n import set_language
 from hepatrial.edc.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from hepatrial.edc.permissions import Action, actor_for
 from hepatrial.edc.roles import ROLE_LABELS, Role
-from hepatrial.edc.services import accounts
+from hepatrial.edc.services import accounts, signin
+from hepatrial.web import security
 from hepatrial.web.errors import error_text, field_errors, status_for
 
 ROLE_NAMES = ROLE_LABELS
@@ -104,7 +105,8 @@ def _user_page(request: HttpRequest, username: str, status: int = 200, **extra) 
         for code in sorted(set(managed) | set(row.roles))
     ]
     context = {"row": row, "memberships": memberships, "role_choices": _roles(),
-               "roles": ROLE_NAMES, **extra}  # fmt: skip
+               "roles": ROLE_NAMES, "locked_out": signin.is_locked_out(row.username),
+               **extra}  # fmt: skip
     return render(request, "web/accounts/user.html", context, status=status)
 
 
@@ -226,7 +228,16 @@ def _language_cookie(response: HttpResponse, language: str) -> None:
 
 
 class SignInView(auth_views.LoginView):
-    """Sign-in that switches to the language the user chose last (kept in ``User.language``)."""
+    """Sign-in that switches to the language the user chose last (kept in ``User.language``),
+    and says when the last session expired or the account is locked (see :func:`locked_out`)."""
+
+    locked = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["expired"] = self.request.session.pop(security.EXPIRED, False)
+        context["locked"] = self.locked
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -235,6 +246,29 @@ class SignInView(auth_views.LoginView):
             translation.activate(language)
             _language_cookie(response, language)
         return response
+
+
+def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a sign-in of a locked account: the sign-in page, saying so.
+
+    The form is not validated again (that would count one more failure).
+    """
+    view = SignInView(request=request, locked=True, args=(), kwargs={})
+    form = view.get_form_class()(request)
+    form.initial = {"username": (credentials or {}).get("username", "")}
+    context = view.get_context_data(form=form)
+    return render(request, view.template_name, context, status=429)
+
+
+@require_POST
+def unlock(request: HttpRequest, username: str) -> HttpResponse:
+    try:
+        signin.unlock_user(actor_for(request.user), username)
+    except (NotAllowed, NotFound) as error:
+        return _refused(request, error)
+    except ServiceError as error:
+        return _user_page(request, username, status_for(error), error=error_text(error))
+    return redirect("accounts_user", username=username)
 
 
 @login_not_required
@@ -258,6 +292,7 @@ urlpatterns = [
     path("admin/users/<str:username>/membership/", membership, name="accounts_membership"),
     path("admin/users/<str:username>/active/", active, name="accounts_active"),
     path("admin/users/<str:username>/password/", reset_password, name="accounts_reset_password"),
+    path("admin/users/<str:username>/unlock/", unlock, name="accounts_unlock"),
     path("admin/sites/", sites, name="accounts_sites"),
     path("admin/sites/<str:code>/", site, name="accounts_site"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),

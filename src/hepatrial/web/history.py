@@ -38,6 +38,8 @@ ACTIONS = {
     "sign_in_failed": _("sign-in failed"),
     "lock": _("database locked"),
     "unlock": _("database reopened"),
+    "lockout": _("sign-in refused: account locked"),
+    "lockout_cleared": _("sign-in unlocked"),
     "list_loaded": _("randomization list loaded"),
 }
 """Audit action codes as a reader says them; an action not listed is shown by its code."""

@@ -12,7 +12,9 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     """The participant, if ``actor`` may do ``action`` at its site; otherwise :class:`NotFound`.
 
     Refusing with "not found" rather than "not allowed" keeps the existence of other sites'
-    participants private. The permission itself is checked by the caller with ``require``.
+    participants private, and of every participant from a role that may not view participants
+    (a real and an unknown screening number get the same answer). A role that may view the
+    participant but not do ``action`` is refused with :class:`NotAllowed`.
     """
     query = Participant.objects.select_related("site", "protocol_version")
     if lock:
@@ -20,7 +22,7 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     participant = query.filter(
         screening_number=screening_number, site__code__in=list(actor.roles)
     ).first()
-    if participant is None:
+    if participant is None or not actor.can(Action.VIEW_PARTICIPANTS, participant.site.code):
         raise NotFound(Problem("participant.not_found", participant=screening_number))
     actor.require(action, participant.site.code)
     return participant
