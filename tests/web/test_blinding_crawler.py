@@ -33,7 +33,8 @@ PAGES_PER_ROLE = 250
 """Bound on the pages visited per role and language (breadth first, so every kind is reached)."""
 SKIPPED = ("/accounts/logout/", "/i18n/", "/accounts/language/", "/static/")
 HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""")
-DESIGN = re.compile(r"<section[^>]*>\s*<h2>[^<]*</h2>\s*<table data-testid=\"arms\">.*?</section>",
+DESIGN = re.compile(r"<section[^>]*>\s*<h2>[^<]*</h2>\s*(?:<div[^>]*>\s*)?"
+                    r"<table data-testid=\"arms\">.*?</section>",
                     re.DOTALL)  # fmt: skip
 INFUSION_COUNT = re.compile(
     r"\b(\d+|one|two|single|double)\s+infusions?\b|\binfusions?\s*[:：=]\s*\d|(?<!第)[0-9一二两]\s*次输注",
