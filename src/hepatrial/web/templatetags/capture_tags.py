@@ -10,19 +10,16 @@ from hepatrial.edc.errors import NotAllowed, NotFound
 from hepatrial.edc.permissions import actor_for
 from hepatrial.edc.services.preview import DataEntry, data_entry
 from hepatrial.edc.services.schedule import VISIT_STATUS_LABELS
-from hepatrial.protocol.model import Label
 from hepatrial.web.capture import shown_value
 from hepatrial.web.labels import localized
+from hepatrial.web.templatetags.hepatrial_tags import label
 
 register = template.Library()
 
 VISIT_STATES = VISIT_STATUS_LABELS
 
 
-@register.filter
-def label(value: Label) -> str:
-    """A protocol label in the language of the request."""
-    return localized(value)
+register.filter("label", label)
 
 
 @register.filter

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from django import template
 
-from hepatrial.edc.services.enrolment_steps import NEXT_STEP, criterion_labels, status_of
-from hepatrial.protocol.model import Label
-from hepatrial.web.labels import localized
+from hepatrial.edc.services.enrolment_steps import NEXT_STEP, status_of
 
 register = template.Library()
-
-
-@register.filter
-def in_language(label: Label) -> str:
-    """A protocol label in the language of the request."""
-    return localized(label)
 
 
 @register.filter
@@ -30,9 +22,3 @@ def next_enrolment_step(text: str) -> str:
     status = status_of(str(text))
     step = NEXT_STEP.get(status) if status else None
     return step.value if step else ""
-
-
-@register.filter
-def criteria_in_language(oids: list[str]) -> list[str]:
-    """Eligibility criteria OIDs as their labels in the language of the request."""
-    return [localized(label) for label in criterion_labels(list(oids))]
