@@ -111,12 +111,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     setup_django()
-    from waitress import serve
+    from hepatrial.serving import ServeOptions, serve_gunicorn, serve_waitress
 
-    from hepatrial.wsgi import application
-
-    print(f"hepatrial {__version__} serving on http://{args.host}:{args.port}/  (Ctrl-C stops)")
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="hepatrial")
+    options = ServeOptions(args.host, args.port, args.workers, args.threads, args.timeout,
+                           args.access_log)  # fmt: skip
+    if args.workers is None:
+        print(f"hepatrial {__version__} serving on http://{args.host}:{args.port}/  (Ctrl-C stops)")
+        serve_waitress(options)
+    else:
+        print(f"hepatrial {__version__} serving on http://{args.host}:{args.port}/ with "
+              f"{args.workers} worker processes", flush=True)  # fmt: skip
+        serve_gunicorn(options)
     return 0
 
 
@@ -212,7 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--workers", type=int, metavar="N",
+        help="run gunicorn with N worker processes (production); without it, one waitress "
+        "process (the demo)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--threads", type=int,
+        help="threads per process (waitress: 8; gunicorn: 1, a synchronous worker)",
+    )  # fmt: skip
+    serve.add_argument("--timeout", type=int, default=60,
+                       help="gunicorn: seconds before a stuck worker is restarted")  # fmt: skip
+    serve.add_argument("--access-log", metavar="FILE",
+                       help="gunicorn: request log ('-' for standard output)")  # fmt: skip
     serve.set_defaults(func=cmd_serve)
 
     audit = sub.add_parser("audit", help="check the audit trail")

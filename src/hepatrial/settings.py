@@ -2,10 +2,11 @@
 
 ``DATABASE_URL`` selects the database (SQLite in WAL mode under ``var/`` when unset; PostgreSQL
 through psycopg 3 with ``postgresql://...``). ``HEPATRIAL_DEBUG=1`` turns debugging on,
-``HEPATRIAL_HTTPS=1`` makes cookies secure and redirects to HTTPS. The secret key comes from
-``HEPATRIAL_SECRET_KEY`` or is generated once into ``var/secret_key``. Account security
-(sign-in lockout, idle session expiry, CSP; see docs/security.md): ``HEPATRIAL_LOCKOUT_FAILURES``,
-``HEPATRIAL_LOCKOUT_HOURS``, ``HEPATRIAL_SESSION_IDLE_MINUTES``.
+``HEPATRIAL_HTTPS=1`` makes cookies secure, redirects to HTTPS and sends HSTS;
+``HEPATRIAL_BEHIND_PROXY=1`` trusts the proxy's ``X-Forwarded-Proto`` (docs/deployment.md).
+The secret key comes from ``HEPATRIAL_SECRET_KEY`` or is generated once into ``var/secret_key``.
+Account security (sign-in lockout, idle session expiry, CSP; see docs/security.md):
+``HEPATRIAL_LOCKOUT_FAILURES``, ``HEPATRIAL_LOCKOUT_HOURS``, ``HEPATRIAL_SESSION_IDLE_MINUTES``.
 """
 
 from __future__ import annotations
@@ -176,12 +177,21 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if _flag("HEPATRIAL_HTTPS"):
+HTTPS = _flag("HEPATRIAL_HTTPS")
+"""Served to users over HTTPS (docs/deployment.md): cookies only over TLS, HTTP redirected, HSTS."""
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = True
+    SECURE_SSL_REDIRECT = not _flag("HEPATRIAL_NO_SSL_REDIRECT")
+    # The probes come over plain HTTP from the proxy or the orchestrator on the same host.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("HEPATRIAL_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("HEPATRIAL_HSTS_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = _flag("HEPATRIAL_HSTS_PRELOAD")
+if _flag("HEPATRIAL_BEHIND_PROXY"):
+    # Trust X-Forwarded-Proto only when a proxy that sets it (and strips the client's) is the
+    # only way in: otherwise any client could claim HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31536000
 
 LOGGING = {
     "version": 1,

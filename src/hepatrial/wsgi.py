@@ -1,4 +1,4 @@
-"""WSGI entry point, served by waitress through `hepatrial serve`."""
+"""WSGI entry point: `hepatrial serve` (waitress) and `hepatrial serve --workers N` (gunicorn)."""
 
 import os
 

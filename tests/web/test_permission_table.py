@@ -107,6 +107,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "participants": ("GET", "200 200 200 200 200 200 403 403 200", None),
     "password_change": ("GET", "200 200 200 200 200 200 200 200 200", None),
     "password_change_done": ("GET", "200 200 200 200 200 200 200 200 200", None),
+    "ready": ("GET", "200 200 200 200 200 200 200 200 200", None),
     "randomization": (
         "GET",
         "200 200 200 200 200 200 404 404 404",

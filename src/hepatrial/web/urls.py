@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
     path("", include("hepatrial.web.enrolment")),
     path("", include("hepatrial.web.capture")),
     path("", include("hepatrial.web.unblinded")),

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -128,7 +128,27 @@ def participant(request: HttpRequest, screening_number: str) -> HttpResponse:
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database answers. Says nothing about the trial."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: this process answers requests. Touches nothing, says nothing about the trial.
+
+    A failing liveness probe restarts the process; a database outage must not do that (every
+    worker would be restarted for nothing), so the database is the readiness check's business.
+    """
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database answers and holds an active protocol, so saves can be served.
+
+    503 with a reason code otherwise, for the proxy or the orchestrator to stop sending
+    requests here. No trial data in either answer.
+    """
+    try:
+        active_protocol()
+    except NoActiveProtocol:
+        return JsonResponse({"status": "unavailable", "reason": "protocol.none_active"}, status=503)
+    except DatabaseError as exc:
+        reason = {"status": "unavailable", "reason": "database.unavailable",
+                  "error": type(exc).__name__}  # fmt: skip
+        return JsonResponse(reason, status=503)
+    return JsonResponse({"status": "ready"})

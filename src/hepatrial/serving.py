@@ -1,0 +1,65 @@
+"""Serving the web application: waitress in one process, or gunicorn with worker processes.
+
+``hepatrial serve`` alone runs waitress, one process with threads: the demo and a single
+workstation on SQLite. ``hepatrial serve --workers N`` runs gunicorn's pre-fork server with N
+worker processes, the production deployment (docs/deployment.md). Nothing that correctness
+depends on lives in a worker's memory (sessions, sign-in lockouts, the audit chain and form
+versions are in the database), so workers, and whole servers on one PostgreSQL, are
+interchangeable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    workers: int | None
+    threads: int | None
+    timeout: int
+    access_log: str | None
+
+
+def serve_waitress(options: ServeOptions) -> None:
+    from waitress import serve
+
+    from hepatrial.wsgi import application
+
+    serve(application, host=options.host, port=options.port, threads=options.threads or 8,
+          ident="hepatrial")  # fmt: skip
+
+
+def serve_gunicorn(options: ServeOptions) -> None:
+    """Run gunicorn's master in this process; it forks the workers and restarts any that die."""
+    from gunicorn.app.base import BaseApplication
+
+    config = {
+        "bind": f"{options.host}:{options.port}",
+        "workers": options.workers,
+        "threads": options.threads or 1,
+        "worker_class": "gthread" if (options.threads or 1) > 1 else "sync",
+        "timeout": options.timeout,
+        "graceful_timeout": options.timeout,
+        "errorlog": "-",
+        "accesslog": options.access_log,
+        "proc_name": "hepatrial",
+        # Each worker imports Django itself: a worker never inherits the master's database
+        # connections, and a code upgrade is picked up by `systemctl reload` (HUP).
+        "preload_app": False,
+    }
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in config.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self):
+            from hepatrial.wsgi import application
+
+            return application
+
+    Gunicorn().run()
