@@ -49,12 +49,15 @@ def serve_gunicorn(options: ServeOptions) -> None:
         # Each worker imports Django itself: a worker never inherits the master's database
         # connections, and a code upgrade is picked up by `systemctl reload` (HUP).
         "preload_app": False,
+        # Recent gunicorn opens a control socket in the home directory by default: one path for
+        # every server of the user, so a second server on the machine would take it over.
+        "control_socket_disable": True,
     }
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in config.items():
-                if value is not None:
+                if value is not None and key in self.cfg.settings:
                     self.cfg.set(key, value)
 
         def load(self):

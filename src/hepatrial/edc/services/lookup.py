@@ -18,7 +18,9 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     """
     query = Participant.objects.select_related("site", "protocol_version")
     if lock:
-        query = query.select_for_update()
+        # Only the participant's row: a bare FOR UPDATE would also lock the joined site row and
+        # make every save at the site wait for the one before it.
+        query = query.select_for_update(of=("self",))
     participant = query.filter(
         screening_number=screening_number, site__code__in=list(actor.roles)
     ).first()
