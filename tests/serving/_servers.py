@@ -175,16 +175,10 @@ def lab_fields(step: int) -> dict[str, str]:
     values = {
         "I.ALT": (str(40 + step), "U/L"), "I.AST": (str(55 + step), "U/L"),
         "I.ALP": ("130", "U/L"), "I.TBIL": (str(40 + 3 * step), "µmol/L"),
-        "I.ALB": ("30", "g/L"), "I.PT": ("16.5", ""), "I.INR": ("1.6", ""),
+        "I.ALB": ("30", "g/L"), "I.PT": ("16.5", "s"), "I.INR": ("1.6", "1"),
         "I.CREAT": (str(82 + step), "µmol/L"), "I.SODIUM": ("135", "mmol/L"),
     }  # fmt: skip
     fields = {}
     for oid, (text, unit) in values.items():
-        fields[oid] = text
-        if unit:
-            fields[f"{oid}.unit"] = unit
+        fields[oid], fields[f"{oid}.unit"] = text, unit
     return fields
-
-
-CHANGING = ("I.ALT", "I.AST", "I.TBIL", "I.CREAT")
-"""The items :func:`lab_fields` changes from one step to the next."""
