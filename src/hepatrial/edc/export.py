@@ -43,6 +43,7 @@ from hepatrial.edc.models import (
     ItemValue,
     Participant,
     ParticipantStatus,
+    ProtocolVersion,
     Visit,
 )
 from hepatrial.edc.permissions import Action, Actor
@@ -190,6 +191,24 @@ def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = Fa
     ``report_only`` marks datasets that feed a report in memory and are never written out.
     """
     sites = export_sites(actor, blinded=blinded, report_only=report_only)
+    export, version, people = assemble_datasets(sites, blinded=blinded)
+    audit.record(
+        "export", username=actor.username, object_type="export", object_id="adam",
+        new=f"{people} participants", context={
+            "blinded": blinded, "sites": sites, "protocol": version.content_hash,
+            "report_only": report_only,
+        },
+    )  # fmt: skip
+    return export
+
+
+def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, ProtocolVersion, int]:
+    """The datasets of ``sites``' participants, read only: no permission check, no audit row.
+
+    For :func:`build_datasets`, and for the backup's check that a restored database exports
+    the same datasets (hepatrial.edc.backup). Returns the export, the protocol version and the
+    number of participants.
+    """
     version, loaded = active_protocol()
     protocol = loaded.protocol
     people = list(
@@ -227,20 +246,13 @@ def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = Fa
         "ADAE": pd.DataFrame(adae, columns=list(_adae_columns())),
     }
     datasets = validate(frames)
-    audit.record(
-        "export", username=actor.username, object_type="export", object_id="adam",
-        new=f"{len(people)} participants", context={
-            "blinded": blinded, "sites": sites, "protocol": version.content_hash,
-            "report_only": report_only,
-        },
-    )  # fmt: skip
     if blinded:
         plan = plan_for(protocol, codes, {a: f"Arm {c}" for a, c in codes.items()})
         plan = dataclasses.replace(plan, arms=tuple(sorted(plan.arms)))
     else:
         plan = plan_for(protocol, {a.code: a.code for a in protocol.arms},
                         {a.code: a.label.en for a in protocol.arms})  # fmt: skip
-    return Export(datasets, blinded, plan, sites)
+    return Export(datasets, blinded, plan, sites), version, len(people)
 
 
 def _adsl_row(study, p, protocol, arm, codes, infusions, values, visits, blinded) -> dict:
