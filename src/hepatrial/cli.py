@@ -10,19 +10,33 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hepatrial import __version__
 
-PLUGGED_COMMANDS = [
-    "hepatrial.scores.cli",
-    "hepatrial.randomization.cli",
-    "hepatrial.analysis.cli",
-    "hepatrial.simulate.cli",
-    "hepatrial.reports.cli",
-    "hepatrial.edc.commands",
-]
-"""Modules that add their own subcommand through ``register(subparsers)``."""
+PLUGGED_COMMANDS = {
+    "score": ("hepatrial.scores.cli",
+              "liver severity scores (MELD, MELD-Na, MELD 3.0, Child-Pugh, ALBI)"),
+    "randomization": ("hepatrial.randomization.cli",
+                      "generate, import and verify randomization lists"),
+    "analyze": ("hepatrial.analysis.cli",
+                "run the statistical analysis on a folder of ADaM CSV files"),
+    "power": ("hepatrial.simulate.cli",
+              "sample size and power for the primary endpoint and the MELD ANCOVA"),
+    "simulate": ("hepatrial.simulate.cli",
+                 "simulate one synthetic trial: participant records and analysis datasets"),
+    "report": ("hepatrial.reports.cli", "render the statistical report (HTML + PDF)"),
+    "export": ("hepatrial.edc.commands", "export data from the database"),
+    "lock": ("hepatrial.edc.commands", "lock the clinical data (final analysis)"),
+    "unlock": ("hepatrial.edc.commands", "reopen a locked database"),
+    "unlock-user": ("hepatrial.edc.commands", "lift a lockout after failed sign-ins"),
+}  # fmt: skip
+"""Commands that modules add through ``register(subparsers)``, with their one-line help.
+
+A module is imported only when its command runs (pandas, SciPy and statsmodels take seconds to
+import); ``hepatrial --help`` lists them from this table, which tests/test_cli_fast.py checks
+against what the modules register.
+"""
 
 
 def setup_django() -> None:
@@ -229,7 +243,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugged: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; ``plugged``: the modules of PLUGGED_COMMANDS to import (all if None),
+    the others' commands are placeholders that only name themselves."""
     parser = argparse.ArgumentParser(
         prog="hepatrial", description="Run a randomized clinical trial end to end."
     )
@@ -303,13 +319,23 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("file", metavar="FILE")
     show.set_defaults(func=cmd_protocol_show)
 
-    for module_name in PLUGGED_COMMANDS:
-        importlib.import_module(module_name).register(sub)
+    for module_name in sorted({m for m, _ in PLUGGED_COMMANDS.values()}):
+        if plugged is None or module_name in plugged:
+            importlib.import_module(module_name).register(sub)
+    for name, (module_name, text) in PLUGGED_COMMANDS.items():
+        if plugged is not None and module_name not in plugged:
+            stub = sub.add_parser(name, help=text, add_help=False)
+            stub.set_defaults(plugged_module=module_name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(plugged=())
+    args, _ = parser.parse_known_args(argv)
+    module_name = getattr(args, "plugged_module", None)
+    if module_name is not None:
+        parser = build_parser(plugged={module_name})
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
