@@ -26,6 +26,7 @@ from hepatrial.edc.errors import NotAllowed, NotFound, PreconditionFailed, Valid
 from hepatrial.edc.models import Membership, Site, User
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.roles import Role
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update(
@@ -202,7 +203,7 @@ def _split_name(full_name: str) -> tuple[str, str]:
     return full_name.strip()[:150], ""
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def add_user(
     actor: Actor,
     username: str,
@@ -275,7 +276,7 @@ def _set_membership(actor: Actor, user: User, site: Site, role: str) -> None:
                  object_id=user.username, site=site.code, old=old, new=role)  # fmt: skip
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def set_membership(actor: Actor, username: str, site: str, role: str) -> None:
     """Give ``username`` one role at ``site`` (replacing the one held), or none with ``""``."""
     place = _require_site(actor, site)
@@ -284,7 +285,7 @@ def set_membership(actor: Actor, username: str, site: str, role: str) -> None:
     _set_membership(actor, _user(username, lock=True), place, role)
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def set_active(actor: Actor, username: str, active: bool) -> User:
     """Deactivate (the user can no longer sign in; nothing is deleted) or reactivate."""
     user = _user(username, lock=True)
@@ -303,7 +304,7 @@ def set_active(actor: Actor, username: str, active: bool) -> User:
     return user
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def reset_password(actor: Actor, username: str) -> str:
     """Give another user a new random password, returned to be shown once to the administrator."""
     user = _user(username, lock=True)
@@ -316,7 +317,7 @@ def reset_password(actor: Actor, username: str) -> str:
     return password
 
 
-@audit.audited
+@service(writes=Writes.ADMINISTRATION)
 def change_own_password(user: User, new_password: str) -> None:
     """The signed-in user's new password (the old one was checked by the sign-in form)."""
     _check_password(new_password, user, field="new_password1")
@@ -326,7 +327,7 @@ def change_own_password(user: User, new_password: str) -> None:
                  object_id=user.username)  # fmt: skip
 
 
-@audit.audited
+@service(writes=Writes.ADMINISTRATION)
 def set_own_language(user: User, language: str) -> None:
     """Keep ``language`` (a code of ``LANGUAGES``, or blank for the default) for ``user``."""
     if language and language not in dict(settings.LANGUAGES):
@@ -349,7 +350,7 @@ def _site_fields(code: str, name: str) -> dict[str, Problem]:
     return errors
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def add_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     """A new site; whoever adds it becomes its first administrator, so someone can manage it."""
     _managed_sites(actor)
@@ -369,7 +370,7 @@ def add_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     return site
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def edit_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     """Rename a site. Its code stays: screening numbers and audit rows carry it."""
     site = _require_site(actor, code)

@@ -29,6 +29,7 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.derive import derive_visit
 from hepatrial.edc.services.interventions import after_intervention_saved
 from hepatrial.edc.services.lookup import participant_for
@@ -196,7 +197,7 @@ def _validate(
     return checked, errors
 
 
-@audit.audited
+@service(Action.ENTER_DATA, Action.ENTER_INTERVENTION, writes=Writes.CLINICAL)
 def save_form(
     actor: Actor,
     screening_number: str,

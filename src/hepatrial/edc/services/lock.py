@@ -28,6 +28,13 @@ from hepatrial.edc.models import (
     Visit,
 )
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.services.boundary import (
+    DatabaseLocked,
+    Writes,
+    current_lock,
+    locked_problem,
+    service,
+)
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update({
@@ -40,10 +47,6 @@ MESSAGES.update({
     "database.unlock_reason_required": gettext_noop("say why the locked database is reopened"),
     "database.already_locked": gettext_noop("the database is already locked"),
     "database.not_locked": gettext_noop("the database is not locked"),
-    "database.locked": gettext_noop(
-        "the database was locked on %(on)s by %(user)s (%(reason)s); nothing can be changed "
-        "until an administrator reopens it"
-    ),
 })  # fmt: skip
 
 LOCKED_MODELS = (
@@ -53,20 +56,12 @@ LOCKED_MODELS = (
 """Models whose rows may not change while the database is locked."""
 
 
-class DatabaseLocked(NotAllowed):
-    """A change was attempted while the clinical data are locked."""
-
-
-def current_lock() -> DatabaseLock | None:
-    return DatabaseLock.objects.filter(unlocked_at=None).order_by("-locked_at").first()
-
-
 def _require(actor: Actor) -> None:
     if not actor.sites_for(Action.LOCK_DATABASE):
         raise NotAllowed(Problem("database.lock_administrator_only"))
 
 
-@audit.audited
+@service(Action.LOCK_DATABASE, writes=Writes.ADMINISTRATION)
 def lock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     if not reason.strip():
@@ -81,7 +76,7 @@ def lock_database(actor: Actor, reason: str) -> DatabaseLock:
     return lock
 
 
-@audit.audited
+@service(Action.LOCK_DATABASE, writes=Writes.ADMINISTRATION)
 def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     lock = current_lock()
@@ -122,8 +117,7 @@ def _lock_for_this_write() -> DatabaseLock | None:
 def _refuse_while_locked(sender, instance, **kwargs) -> None:
     lock = _lock_for_this_write()
     if lock is not None:
-        raise DatabaseLocked(Problem("database.locked", on=timezone.localdate(lock.locked_at),
-                                     user=lock.locked_by, reason=lock.reason))  # fmt: skip
+        raise DatabaseLocked(locked_problem(lock))
 
 
 def connect_guard() -> None:
