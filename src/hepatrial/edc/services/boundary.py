@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TypeVar
 
@@ -69,6 +70,10 @@ def refuse_while_database_locked() -> None:
 
 F = TypeVar("F", bound=Callable)
 
+checked_unlocked: ContextVar[bool] = ContextVar("checked_unlocked", default=False)
+"""Set while a clinical service runs that found the database open: its transaction holds that
+answer, so the row-level guard need not ask again for every row."""
+
 
 def service(*actions: Action, writes: Writes) -> Callable[[F], F]:
     """Declare a write service: its permissions, what it writes, one audited transaction."""
@@ -77,12 +82,15 @@ def service(*actions: Action, writes: Writes) -> Callable[[F], F]:
         @functools.wraps(body)
         def run(*args, **kwargs):
             token = declared_actions.set(frozenset(actions))
+            checked = checked_unlocked.set(False)
             try:
                 with transaction.atomic(), audit.batched():
                     if writes is Writes.CLINICAL:
                         refuse_while_database_locked()
+                        checked_unlocked.set(True)
                     return body(*args, **kwargs)
             finally:
+                checked_unlocked.reset(checked)
                 declared_actions.reset(token)
 
         run.actions = frozenset(actions)

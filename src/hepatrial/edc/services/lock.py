@@ -7,8 +7,6 @@ remembering to check. Locking and reopening are audited with their reasons.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 
@@ -31,6 +29,7 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.services.boundary import (
     DatabaseLocked,
     Writes,
+    checked_unlocked,
     current_lock,
     locked_problem,
     service,
@@ -93,29 +92,10 @@ def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
     return lock
 
 
-_checked: ContextVar[tuple[list, DatabaseLock | None] | None] = ContextVar(
-    "lock_checked", default=None
-)
-
-
-def _lock_for_this_write() -> DatabaseLock | None:
-    """:func:`current_lock`, asked once per service run rather than once per row it saves.
-
-    A service's writes share one transaction, so the first answer holds for the rest of them;
-    writes outside a service (a script, the admin) ask every time.
-    """
-    batch = audit.current_batch()
-    if batch is None:
-        return current_lock()
-    memo = _checked.get()
-    if memo is None or memo[0] is not batch:
-        memo = (batch, current_lock())
-        _checked.set(memo)
-    return memo[1]
-
-
 def _refuse_while_locked(sender, instance, **kwargs) -> None:
-    lock = _lock_for_this_write()
+    if checked_unlocked.get():
+        return
+    lock = current_lock()
     if lock is not None:
         raise DatabaseLocked(locked_problem(lock))
 
