@@ -507,8 +507,9 @@ class Imported:
             "# Chinese labels (zh) repeat the English text until translated.\n"
             "# The import report beside this file lists everything not converted.\n"
         )
-        return header + yaml.safe_dump(
-            self.document, allow_unicode=True, sort_keys=False, width=100
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return header + yaml.dump(
+            self.document, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100
         )
 
     def topics(self) -> Counter:
