@@ -174,7 +174,9 @@ class Arm(Strict):
     code: Code
     label: Label
     ratio: int = Field(gt=0)
-    interventions: list[Intervention] = Field(min_length=1)
+    interventions: list[Intervention] = Field(default_factory=list)
+    """None for an arm that receives nothing scheduled (a control or observation arm, or a
+    REDCap arm imported before its interventions are written)."""
 
 
 class StratumLevel(Strict):
@@ -274,6 +276,8 @@ class Item(Strict):
     plausible_range: Range | None = None
     choices: list[Choice] = Field(default_factory=list)
     required: bool = False
+    identifier: bool = False
+    """The value identifies the person (REDCap's identifier flag): name, phone, date of birth."""
     codes: list[CodeRef] = Field(default_factory=list)
 
 
