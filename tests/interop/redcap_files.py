@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.conftest import unavailable
 
 REDCAP = Path(__file__).resolve().parents[2].parent / "shared" / "redcap"
 
@@ -12,5 +12,5 @@ REDCAP = Path(__file__).resolve().parents[2].parent / "shared" / "redcap"
 def redcap_file(name: str) -> Path:
     path = REDCAP / name
     if not path.exists():
-        pytest.skip(f"{path} is not here (the shared REDCap projects sit beside the repository)")
+        unavailable(f"{path} is not here (the shared REDCap projects sit beside the repository)")
     return path
