@@ -141,8 +141,9 @@ def form_review(context: template.Context, view) -> dict | None:
         "verified": sum(1 for i in items if i["state"].state == "verified"),
         "can_verify": actor.can(Action.VERIFY_SOURCE, view.site),
         "verify_url": url + (f"?{urlencode(query)}" if query else ""),
-        "visit_signature": _signature(current(signatures, view.event_oid, view.visit_repeat),
-                                      labels),  # fmt: skip
+        "visit_signature": _signature(
+            current(signatures, view.event_oid, view.visit_repeat), labels
+        ),  # fmt: skip
         "casebook": _signature(current(signatures), labels),
         "notice": _notice(request, request.get_full_path()),
     }
