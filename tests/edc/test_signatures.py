@@ -176,3 +176,17 @@ def test_the_export_lists_signatures_with_their_status(trial, investigator):
     assert row["SIGSCOPE"] == "CASEBOOK" and row["SIGSTAT"] == "VALID"
     assert row["SIGNAME"] == "Wei Zhang" and row["SIGDTC"].endswith("+00:00")
     assert "casebook" in row["SIGMEAN"]
+
+
+def test_the_adam_export_writes_the_signatures_as_their_own_csv(trial, investigator, tmp_path):
+    import csv
+
+    from hepatrial.cli import main
+
+    p, _ = trial.randomized(days_ago=5)
+    sign(investigator, p.screening_number, PASSWORD, "casebook_approved")
+    assert main(["export", "adam", "--out", str(tmp_path), "--as", "statistician"]) == 0
+    with (tmp_path / "signatures.csv").open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["USUBJID"].endswith(p.screening_number) and row["SIGSTAT"] == "VALID"
+    assert "ARM" not in ",".join(row) and "INF" not in row["VISIT"]

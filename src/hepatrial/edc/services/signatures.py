@@ -341,3 +341,12 @@ def signature_rows(sites: list[str], *, blinded: bool) -> list[dict]:
             "VOIDBY": s.voided_by,
         })  # fmt: skip
     return found
+
+
+def write_signatures(sites: list[str], path, *, blinded: bool) -> int:
+    """Write ``signatures.csv`` of an export (columns :data:`SIGNATURE_COLUMNS`); returns rows."""
+    import pandas as pd
+
+    rows = signature_rows(sites, blinded=blinded)
+    pd.DataFrame(rows, columns=SIGNATURE_COLUMNS).to_csv(path, index=False)
+    return len(rows)
