@@ -27,6 +27,7 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.services.signatures import write_signatures
 
     actor = _actor(args.as_user)
     if actor is None:
@@ -40,6 +41,7 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_adam(export.datasets, out)
     screening.to_csv(out / "screening.csv", index=False)
+    write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")

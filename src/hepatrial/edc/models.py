@@ -354,3 +354,57 @@ class DatabaseLock(models.Model):
     unlocked_at = models.DateTimeField(null=True, blank=True)
     unlocked_by = models.CharField(max_length=150, blank=True)
     unlock_reason = models.TextField(blank=True)
+
+
+# --- Source-data verification and electronic signatures (issue 12, items 2 and 4) ---
+
+
+class SourceVerification(models.Model):
+    """The monitor's verification of one item value against the source document.
+
+    One row per item value: verified by whom, when, at which value and form version. A later
+    change of the value keeps the row and sets ``changed_*``, so the page can say "changed after
+    verification by USER at TIME: old → new" until the monitor verifies it again.
+    """
+
+    item_value = models.OneToOneField(
+        ItemValue, on_delete=models.PROTECT, related_name="verification"
+    )
+    verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField()
+    verified_value = models.TextField(blank=True)
+    """The value as shown when it was verified (text and unit, or the missing-data reason)."""
+    form_version = models.PositiveIntegerField()
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=150, blank=True)
+    changed_to = models.TextField(blank=True)
+
+
+class Signature(models.Model):
+    """An electronic signature of a visit or of a whole casebook (``visit`` empty).
+
+    The signature is bound to its record by ``content_hash``, SHA-256 of the canonical JSON of
+    what the signer could see (:mod:`hepatrial.edc.services.signatures`). A change of that
+    content voids it (``voided_*``); signing again adds a new row, so the history stays.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="signatures"
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="signatures")  # fmt: skip
+    signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=32)
+    """A code of ``hepatrial.edc.services.signatures.MEANINGS``."""
+    scope = models.CharField(max_length=16)
+    """``blinded``: intervention forms and visits are left out of the signed content."""
+    content_hash = models.CharField(max_length=64)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.CharField(max_length=150, blank=True)
+    void_context = models.JSONField(default=dict, blank=True)
+    """What change voided it: ``event``, ``form``, ``items`` (OIDs), ``visit_date``."""
+
+    class Meta:
+        ordering = ["signed_at", "id"]

@@ -33,6 +33,7 @@ from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.derive import derive_visit
 from hepatrial.edc.services.interventions import after_intervention_saved
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.review import after_change_saved
 from hepatrial.edc.services.rules import check_rules
 from hepatrial.edc.services.schedule import (
     create_visit,
@@ -283,6 +284,7 @@ def save_form(
             site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
         )  # fmt: skip
     derived = derive_visit(actor, participant, visit, protocol)
+    after_change_saved(actor, participant, visit, record, changed)
     if blinded_form:
         deviations += after_intervention_saved(actor, participant, visit, protocol)
     if submission_id:
