@@ -41,6 +41,11 @@ ACTIONS = {
     "lockout": _("sign-in refused: account locked"),
     "lockout_cleared": _("sign-in unlocked"),
     "list_loaded": _("randomization list loaded"),
+    "verify": _("source verified"),
+    "verify_reset": _("verification reset by a change"),
+    "sign": _("signed"),
+    "sign_failed": _("signature refused: wrong password"),
+    "sign_void": _("signature void after a change"),
 }
 """Audit action codes as a reader says them; an action not listed is shown by its code."""
 
