@@ -45,10 +45,17 @@ def test_a_protocol_without_a_scores_section_gets_the_defaults():
 
 def test_a_protocol_naming_a_rounded_table_scores_by_it():
     protocol = parse_protocol(with_bilirubin(["<34", "34-51", ">51"])).protocol
-    patient = {"albumin": 40, "albumin_unit": "g/L", "inr": 1.0, "ascites": "none",
-               "encephalopathy": "none"}  # fmt: skip
+    patient = {
+        "albumin": 40,
+        "albumin_unit": "g/L",
+        "inr": 1.0,
+        "ascites": "none",
+        "encephalopathy": "none",
+    }
     settings = protocol.score_settings()
-    assert child_pugh_points(bilirubin=34, bilirubin_unit="µmol/L", settings=settings, **patient) == 6
+    assert (
+        child_pugh_points(bilirubin=34, bilirubin_unit="µmol/L", settings=settings, **patient) == 6
+    )
     assert child_pugh_points(bilirubin=34, bilirubin_unit="µmol/L", **patient) == 5
 
 
@@ -79,7 +86,9 @@ def test_check_refuses_a_band_it_cannot_read_and_a_missing_unit():
 
 
 def test_check_refuses_a_conversion_factor_that_is_not_the_quantity_s():
-    text = SHIPPED.replace("conversion_factors: {bilirubin: 17.1,", "conversion_factors: {bilirubin: 1.71,")
+    text = SHIPPED.replace(
+        "conversion_factors: {bilirubin: 17.1,", "conversion_factors: {bilirubin: 1.71,"
+    )
     [issue] = issues(text)
     assert issue.path == "scores.conversion_factors.bilirubin"
 
@@ -87,7 +96,10 @@ def test_check_refuses_a_conversion_factor_that_is_not_the_quantity_s():
 def test_protocol_check_command_exits_1_on_a_gap(tmp_path):
     bad = tmp_path / "gap.yaml"
     bad.write_text(with_bilirubin(["<34.2", "34.2-50", ">51.3"]), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "hepatrial.cli", "protocol", "check", str(bad)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hepatrial.cli", "protocol", "check", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert "fall in no band" in done.stderr

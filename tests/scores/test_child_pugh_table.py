@@ -13,9 +13,14 @@ from hepatrial.scores.settings import (
 )
 
 BEST = {
-    "bilirubin": 1.0, "bilirubin_unit": "mg/dL", "albumin": 40.0, "albumin_unit": "g/L",
-    "inr": 1.0, "ascites": "none", "encephalopathy": "none",
-}  # fmt: skip
+    "bilirubin": 1.0,
+    "bilirubin_unit": "mg/dL",
+    "albumin": 40.0,
+    "albumin_unit": "g/L",
+    "inr": 1.0,
+    "ascites": "none",
+    "encephalopathy": "none",
+}
 ARGUMENT = {
     "bilirubin": ("bilirubin", {}),
     "cholestatic_bilirubin": ("bilirubin", {"cholestatic": True}),
@@ -49,8 +54,9 @@ def printed_limits():
                     yield criterion, unit, band.high, 2, 2, high
 
 
-@pytest.mark.parametrize(("criterion", "unit", "limit", "below", "on", "above"),
-                         list(printed_limits()))  # fmt: skip
+@pytest.mark.parametrize(
+    ("criterion", "unit", "limit", "below", "on", "above"), list(printed_limits())
+)
 def test_a_value_on_a_printed_limit_is_in_the_band_whose_range_includes_it(
     criterion, unit, limit, below, on, above
 ):
@@ -68,8 +74,10 @@ def test_the_default_table_has_limits_in_both_unit_systems():
 
 
 def rounded_textbook_table() -> ChildPughTable:
-    text = {**DEFAULT_CHILD_PUGH_TEXT,
-            "bilirubin": {"µmol/L": ["<34", "34-51", ">51"], "mg/dL": ["<2", "2-3", ">3"]}}  # fmt: skip
+    text = {
+        **DEFAULT_CHILD_PUGH_TEXT,
+        "bilirubin": {"µmol/L": ["<34", "34-51", ">51"], "mg/dL": ["<2", "2-3", ">3"]},
+    }
     return ChildPughTable.parse("rounded textbook table", text)
 
 

@@ -13,26 +13,34 @@ from hepatrial.scores.cli import main as run_score
 from hepatrial.scores.table import INPUT_COLUMNS, SCORE_COLUMNS, score_table
 from tests.scores.test_unit_invariance import SETTINGS, TO_SI
 
-UNITS = {"bilirubin": ("µmol/L", "mg/dL"), "creatinine": ("µmol/L", "mg/dL"),
-         "albumin": ("g/L", "g/dL")}  # fmt: skip
-LIMITS = {"bilirubin": [17.1, 34.2, 51.3, 68.4, 171.0], "creatinine": [88.4, 265.2, 353.6],
-          "albumin": [15.0, 28.0, 35.0]}  # fmt: skip
+UNITS = {
+    "bilirubin": ("µmol/L", "mg/dL"),
+    "creatinine": ("µmol/L", "mg/dL"),
+    "albumin": ("g/L", "g/dL"),
+}
+LIMITS = {
+    "bilirubin": [17.1, 34.2, 51.3, 68.4, 171.0],
+    "creatinine": [88.4, 265.2, 353.6],
+    "albumin": [15.0, 28.0, 35.0],
+}
 
 si_value = {
     name: st.one_of(st.sampled_from(limits), st.integers(1, 400000).map(lambda n: n / 1000))
     for name, limits in LIMITS.items()
 }
-patients = st.fixed_dictionaries({
-    **si_value,
-    "sex": st.sampled_from(["F", "M"]),
-    "inr": st.sampled_from(["1.0", "1.7", "2.3", "2.31"]),
-    "sodium": st.sampled_from(["125", "131", "137"]),
-    "dialysis": st.sampled_from(["yes", "no"]),
-    "ascites": st.sampled_from(["none", "mild", "moderate-severe"]),
-    "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
-    "cholestatic": st.sampled_from(["yes", "no"]),
-    "conventional": st.fixed_dictionaries({name: st.booleans() for name in UNITS}),
-})  # fmt: skip
+patients = st.fixed_dictionaries(
+    {
+        **si_value,
+        "sex": st.sampled_from(["F", "M"]),
+        "inr": st.sampled_from(["1.0", "1.7", "2.3", "2.31"]),
+        "sodium": st.sampled_from(["125", "131", "137"]),
+        "dialysis": st.sampled_from(["yes", "no"]),
+        "ascites": st.sampled_from(["none", "mild", "moderate-severe"]),
+        "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
+        "cholestatic": st.sampled_from(["yes", "no"]),
+        "conventional": st.fixed_dictionaries({name: st.booleans() for name in UNITS}),
+    }
+)
 
 
 def row(case: int, patient: dict, conventional: dict[str, bool]) -> dict[str, str]:
@@ -49,11 +57,15 @@ def row(case: int, patient: dict, conventional: dict[str, bool]) -> dict[str, st
 def scalar_scores(cells: dict[str, str]) -> dict[str, object]:
     """Each score from its registered function, one patient at a time."""
     values = {
-        "sex": cells["sex"], "inr": float(cells["inr"]), "sodium": float(cells["sodium"]),
-        "dialysis": cells["dialysis"], "ascites": cells["ascites"],
-        "encephalopathy": cells["encephalopathy"], "cholestatic": cells["cholestatic"],
+        "sex": cells["sex"],
+        "inr": float(cells["inr"]),
+        "sodium": float(cells["sodium"]),
+        "dialysis": cells["dialysis"],
+        "ascites": cells["ascites"],
+        "encephalopathy": cells["encephalopathy"],
+        "cholestatic": cells["cholestatic"],
         "settings": SETTINGS,
-    }  # fmt: skip
+    }
     for name in UNITS:
         values[name], values[f"{name}_unit"] = float(cells[name]), cells[f"{name}_unit"]
     out = {}
@@ -76,8 +88,10 @@ def test_every_csv_row_gets_the_scores_of_the_scalar_functions_in_si_and_convent
     rows = [row(i, p, p["conventional"]) for i, p in enumerate(group)]
     si_rows = [row(i, p, dict.fromkeys(UNITS, False)) for i, p in enumerate(group)]
     conventional_rows = [row(i, p, dict.fromkeys(UNITS, True)) for i, p in enumerate(group)]
-    tables = [score_table(pd.DataFrame(r, dtype=str), SETTINGS) for r in (rows, si_rows,
-                                                                           conventional_rows)]  # fmt: skip
+    tables = [
+        score_table(pd.DataFrame(r, dtype=str), SETTINGS)
+        for r in (rows, si_rows, conventional_rows)
+    ]
     assert all(problems == [] for _, problems in tables)
     mixed, si, conventional = (t[SCORE_COLUMNS].map(as_plain) for t, _ in tables)
     expected = pd.DataFrame([scalar_scores(r) for r in rows])[SCORE_COLUMNS].map(as_plain)
@@ -86,10 +100,22 @@ def test_every_csv_row_gets_the_scores_of_the_scalar_functions_in_si_and_convent
 
 
 def test_the_command_scores_si_and_conventional_rows_alike_by_the_protocol(tmp_path):
-    patient = {"bilirubin": 34.2, "creatinine": 265.2, "albumin": 28.0, "sex": "F", "inr": "1.7",
-               "sodium": "131", "dialysis": "no", "ascites": "mild", "encephalopathy": "none",
-               "cholestatic": "no"}  # fmt: skip
-    rows = [row(1, patient, dict.fromkeys(UNITS, False)), row(2, patient, dict.fromkeys(UNITS, True))]
+    patient = {
+        "bilirubin": 34.2,
+        "creatinine": 265.2,
+        "albumin": 28.0,
+        "sex": "F",
+        "inr": "1.7",
+        "sodium": "131",
+        "dialysis": "no",
+        "ascites": "mild",
+        "encephalopathy": "none",
+        "cholestatic": "no",
+    }
+    rows = [
+        row(1, patient, dict.fromkeys(UNITS, False)),
+        row(2, patient, dict.fromkeys(UNITS, True)),
+    ]
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     pd.DataFrame(rows).to_csv(source, index=False)
     arguments = ["score", "--protocol", str(default_protocol_path()), "--csv", str(source)]

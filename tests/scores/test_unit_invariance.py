@@ -50,42 +50,63 @@ def near(limits: list[float], top: float):
 
 
 def labs(limits: dict[str, list[float]], scale: float):
-    return st.fixed_dictionaries({
-        "bilirubin": near(limits["bilirubin"], 40 * scale),
-        "creatinine": near(limits["creatinine"], 8 * scale),
-        "albumin": near(limits["albumin"], 6 * scale),
-    })  # fmt: skip
+    return st.fixed_dictionaries(
+        {
+            "bilirubin": near(limits["bilirubin"], 40 * scale),
+            "creatinine": near(limits["creatinine"], 8 * scale),
+            "albumin": near(limits["albumin"], 6 * scale),
+        }
+    )
 
 
-others = st.fixed_dictionaries({
-    "sex": st.sampled_from(["F", "M"]),
-    "inr": st.sampled_from([0.9, 1.0, 1.69, 1.7, 2.3, 2.31, 3.5]),
-    "sodium": st.sampled_from([120.0, 125.0, 130.5, 137.0, 140.0]),
-    "dialysis": st.booleans(),
-    "ascites": st.integers(0, 3),
-    "encephalopathy": st.integers(0, 4),
-    "cholestatic": st.booleans(),
-})  # fmt: skip
+others = st.fixed_dictionaries(
+    {
+        "sex": st.sampled_from(["F", "M"]),
+        "inr": st.sampled_from([0.9, 1.0, 1.69, 1.7, 2.3, 2.31, 3.5]),
+        "sodium": st.sampled_from([120.0, 125.0, 130.5, 137.0, 140.0]),
+        "dialysis": st.booleans(),
+        "ascites": st.integers(0, 3),
+        "encephalopathy": st.integers(0, 4),
+        "cholestatic": st.booleans(),
+    }
+)
 
 
 def every_score(values: dict[str, float], units: dict[str, str], other: dict) -> dict:
     common = {"settings": SETTINGS}
     kidney = {
-        "bilirubin": values["bilirubin"], "bilirubin_unit": units["bilirubin_unit"],
-        "creatinine": values["creatinine"], "creatinine_unit": units["creatinine_unit"],
-        "inr": other["inr"], "dialysis": other["dialysis"], **common,
-    }  # fmt: skip
+        "bilirubin": values["bilirubin"],
+        "bilirubin_unit": units["bilirubin_unit"],
+        "creatinine": values["creatinine"],
+        "creatinine_unit": units["creatinine_unit"],
+        "inr": other["inr"],
+        "dialysis": other["dialysis"],
+        **common,
+    }
     liver = {
-        "bilirubin": values["bilirubin"], "bilirubin_unit": units["bilirubin_unit"],
-        "albumin": values["albumin"], "albumin_unit": units["albumin_unit"], **common,
-    }  # fmt: skip
-    child_pugh = {**liver, "inr": other["inr"], "ascites": other["ascites"],
-                  "encephalopathy": other["encephalopathy"], "cholestatic": other["cholestatic"]}  # fmt: skip
+        "bilirubin": values["bilirubin"],
+        "bilirubin_unit": units["bilirubin_unit"],
+        "albumin": values["albumin"],
+        "albumin_unit": units["albumin_unit"],
+        **common,
+    }
+    child_pugh = {
+        **liver,
+        "inr": other["inr"],
+        "ascites": other["ascites"],
+        "encephalopathy": other["encephalopathy"],
+        "cholestatic": other["cholestatic"],
+    }
     return {
         "meld": meld(**kidney),
         "meld_na": meld_na(**kidney, sodium=other["sodium"]),
-        "meld3": meld3(**kidney, sex=other["sex"], sodium=other["sodium"],
-                       albumin=values["albumin"], albumin_unit=units["albumin_unit"]),  # fmt: skip
+        "meld3": meld3(
+            **kidney,
+            sex=other["sex"],
+            sodium=other["sodium"],
+            albumin=values["albumin"],
+            albumin_unit=units["albumin_unit"],
+        ),
         "child_pugh_points": child_pugh_points(**child_pugh),
         "child_pugh_class": child_pugh_class(**child_pugh),
         "albi_grade": albi_grade(**liver),
@@ -97,42 +118,65 @@ def every_score(values: dict[str, float], units: dict[str, str], other: dict) ->
 @given(labs(SI_LIMITS, 17.1), others)
 def test_si_values_and_their_exact_conventional_conversion_get_the_same_scores(si, other):
     conventional = {name: value / TO_SI[name] for name, value in si.items()}
-    assert every_score(si, SI_UNITS, other) == every_score(
-        conventional, CONVENTIONAL_UNITS, other
-    )
+    assert every_score(si, SI_UNITS, other) == every_score(conventional, CONVENTIONAL_UNITS, other)
 
 
 @settings(max_examples=400, deadline=None)
 @given(labs(CONVENTIONAL_LIMITS, 1.0), others)
 def test_conventional_values_and_their_exact_si_conversion_get_the_same_scores(conventional, other):
     si = {name: value * TO_SI[name] for name, value in conventional.items()}
-    assert every_score(conventional, CONVENTIONAL_UNITS, other) == every_score(
-        si, SI_UNITS, other
-    )
+    assert every_score(conventional, CONVENTIONAL_UNITS, other) == every_score(si, SI_UNITS, other)
 
 
 @pytest.mark.parametrize(
     ("conventional", "si"),
     [
-        ({"bilirubin": 1.0, "creatinine": 1.0, "albumin": 3.5}, {"bilirubin": 17.1, "creatinine": 88.4, "albumin": 35}),
-        ({"bilirubin": 2.0, "creatinine": 3.0, "albumin": 2.8}, {"bilirubin": 34.2, "creatinine": 265.2, "albumin": 28}),
-        ({"bilirubin": 3.0, "creatinine": 4.0, "albumin": 1.5}, {"bilirubin": 51.3, "creatinine": 353.6, "albumin": 15}),
-        ({"bilirubin": 4.0, "creatinine": 1.0, "albumin": 3.5}, {"bilirubin": 68.4, "creatinine": 88.4, "albumin": 35}),
-        ({"bilirubin": 10.0, "creatinine": 4.0, "albumin": 2.8}, {"bilirubin": 171, "creatinine": 353.6, "albumin": 28}),
+        (
+            {"bilirubin": 1.0, "creatinine": 1.0, "albumin": 3.5},
+            {"bilirubin": 17.1, "creatinine": 88.4, "albumin": 35},
+        ),
+        (
+            {"bilirubin": 2.0, "creatinine": 3.0, "albumin": 2.8},
+            {"bilirubin": 34.2, "creatinine": 265.2, "albumin": 28},
+        ),
+        (
+            {"bilirubin": 3.0, "creatinine": 4.0, "albumin": 1.5},
+            {"bilirubin": 51.3, "creatinine": 353.6, "albumin": 15},
+        ),
+        (
+            {"bilirubin": 4.0, "creatinine": 1.0, "albumin": 3.5},
+            {"bilirubin": 68.4, "creatinine": 88.4, "albumin": 35},
+        ),
+        (
+            {"bilirubin": 10.0, "creatinine": 4.0, "albumin": 2.8},
+            {"bilirubin": 171, "creatinine": 353.6, "albumin": 28},
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("cholestatic", [False, True])
 def test_every_limit_and_bound_printed_in_both_units_gives_the_same_scores(
     conventional, si, cholestatic
 ):
-    other = {"sex": "F", "inr": 1.7, "sodium": 130.0, "dialysis": False, "ascites": 1,
-             "encephalopathy": 1, "cholestatic": cholestatic}  # fmt: skip
+    other = {
+        "sex": "F",
+        "inr": 1.7,
+        "sodium": 130.0,
+        "dialysis": False,
+        "ascites": 1,
+        "encephalopathy": 1,
+        "cholestatic": cholestatic,
+    }
     assert every_score(si, SI_UNITS, other) == every_score(conventional, CONVENTIONAL_UNITS, other)
 
 
 def test_the_issue_patient_is_class_c_in_both_units():
-    patient = {"albumin_unit": "g/L", "albumin": 30, "inr": 1.8, "ascites": "mild",
-               "encephalopathy": "grade 1-2"}  # fmt: skip
+    patient = {
+        "albumin_unit": "g/L",
+        "albumin": 30,
+        "inr": 1.8,
+        "ascites": "mild",
+        "encephalopathy": "grade 1-2",
+    }
     in_mg_dl = child_pugh_points(bilirubin=2.0, bilirubin_unit="mg/dL", **patient)
     in_umol_l = child_pugh_points(bilirubin=34.2, bilirubin_unit="µmol/L", **patient)
     assert in_mg_dl == in_umol_l == 10
@@ -140,8 +184,10 @@ def test_the_issue_patient_is_class_c_in_both_units():
 
 
 def test_meld_converts_si_with_17_1_and_88_4():
-    si = meld(bilirubin=34.2, bilirubin_unit="µmol/L", creatinine=176.8,
-              creatinine_unit="µmol/L", inr=1.5)  # fmt: skip
-    conventional = meld(bilirubin=2.0, bilirubin_unit="mg/dL", creatinine=2.0,
-                        creatinine_unit="mg/dL", inr=1.5)  # fmt: skip
+    si = meld(
+        bilirubin=34.2, bilirubin_unit="µmol/L", creatinine=176.8, creatinine_unit="µmol/L", inr=1.5
+    )
+    conventional = meld(
+        bilirubin=2.0, bilirubin_unit="mg/dL", creatinine=2.0, creatinine_unit="mg/dL", inr=1.5
+    )
     assert si == conventional

@@ -132,10 +132,11 @@ def cmd_derive(args: argparse.Namespace) -> int:
     except ServiceError as exc:
         print(exc, file=sys.stderr)
         return 1
+    moved = len(summary.class_changed)
     print(
         f"{summary.visits} visits re-derived: {summary.visits_changed} changed "
         f"({summary.values_changed} scores changed value, one audit record per visit); "
-        f"{len(summary.class_changed)} participants changed Child-Pugh class"
+        f"{moved} participant{'' if moved == 1 else 's'} changed Child-Pugh class"
         + (f" ({', '.join(summary.class_changed)})" if summary.class_changed else "")
     )
     return 0

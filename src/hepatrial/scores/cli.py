@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     patient.add_argument(
         "--cholestatic",
         action="store_true",
-        help="cholestatic disease (PBC/PSC): Child-Pugh bilirubin limits 68.4-171 µmol/L, 4-10 mg/dL",
+        help="cholestatic disease (PBC/PSC): Child-Pugh bilirubin 68.4-171 µmol/L, 4-10 mg/dL",
     )
     parser.set_defaults(func=run)
 

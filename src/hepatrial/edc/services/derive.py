@@ -42,6 +42,7 @@ def _as_entered(text: str, unit: str | None, fallback: object) -> object:
     except ValueError:
         return fallback
 
+
 MESSAGES.update({
     "score.inputs_missing": gettext_noop("missing %(inputs)s"),
     "score.input_invalid": gettext_noop("%(argument)s=%(value)s: %(detail)s"),

@@ -75,7 +75,7 @@ def _recompute_visit(
     audit.record(
         "recompute", username=actor.username, object_type="visit", object_id=visit.pk,
         participant=participant.screening_number, site=participant.site.code,
-        item=", ".join(c.item_oid for c in changes),
+        item="derived scores",
         old="; ".join(f"{c.item_oid}={c.was} ({c.old_version or '-'})" for c in changes),
         new="; ".join(f"{c.item_oid}={c.now} ({c.fields['formula_version']})" for c in changes),
         context={"event": visit.event_oid, "items": {
