@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import subprocess
-import sys
 
 import pytest
 
+from hepatrial.cli import cmd_protocol_check
 from hepatrial.protocol import ProtocolError, default_protocol_path, load_protocol, parse_protocol
 from hepatrial.scores import child_pugh_points
 from hepatrial.scores.settings import DEFAULT_CHILD_PUGH_TEXT
@@ -93,13 +93,8 @@ def test_check_refuses_a_conversion_factor_that_is_not_the_quantity_s():
     assert issue.path == "scores.conversion_factors.bilirubin"
 
 
-def test_protocol_check_command_exits_1_on_a_gap(tmp_path):
+def test_protocol_check_command_exits_1_on_a_gap(tmp_path, capsys):
     bad = tmp_path / "gap.yaml"
     bad.write_text(with_bilirubin(["<34.2", "34.2-50", ">51.3"]), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "hepatrial.cli", "protocol", "check", str(bad)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1
-    assert "fall in no band" in done.stderr
+    assert cmd_protocol_check(argparse.Namespace(files=[str(bad)])) == 1
+    assert "fall in no band" in capsys.readouterr().err
