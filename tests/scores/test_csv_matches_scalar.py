@@ -3,6 +3,7 @@ with each value in the unit of its row, and the same scores in SI as in conventi
 
 import math
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,7 +73,7 @@ def scalar_scores(cells: dict[str, str]) -> dict[str, object]:
     for name in SCORE_COLUMNS:
         definition = SCORES[name]
         out[name] = definition(**{k: v for k, v in values.items() if k in definition.inputs})
-    out["albi"] = round(out["albi"], 4)
+    out["albi"] = float(np.round(np.round(out["albi"], 9), 4))
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hepatrial.scores._inputs import Category, ScoreInputError
+from hepatrial.scores._inputs import Category, ScoreInputError, snap
 from hepatrial.scores.albi import albi, albi_grade
 from hepatrial.scores.child_pugh import (
     ASCITES,
@@ -245,6 +245,6 @@ def _score_columns(
         ),
         "child_pugh_points": child_pugh_points(**child_pugh),
         "child_pugh_class": child_pugh_class(**child_pugh),
-        "albi": np.round(albi_score, ALBI_DECIMALS),
+        "albi": np.round(snap(albi_score), ALBI_DECIMALS),
         "albi_grade": albi_grade(**liver),
     }
