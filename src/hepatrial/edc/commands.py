@@ -1,4 +1,4 @@
-"""``hepatrial export adam|report``, ``hepatrial lock|unlock`` and ``unlock-user``.
+"""``hepatrial export adam|report``, ``lock|unlock``, ``unlock-user`` and ``derive --recompute``.
 
 Every command names the user it acts for (``--as``); their role and sites decide what may
 leave the database, exactly as on the web pages, and each export is audited.
@@ -117,6 +117,33 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_derive(args: argparse.Namespace) -> int:
+    """Re-derive every stored score under the current formula versions (audited per visit)."""
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.recompute import recompute_scores
+
+    if not args.recompute:
+        print("hepatrial derive: say --recompute to re-derive the stored scores", file=sys.stderr)
+        return 2
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        summary = recompute_scores(actor, active_protocol()[1].protocol)
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    moved = len(summary.class_changed)
+    print(
+        f"{summary.visits} visits re-derived: {summary.visits_changed} changed "
+        f"({summary.values_changed} scores changed value, one audit record per visit); "
+        f"{moved} participant{'' if moved == 1 else 's'} changed Child-Pugh class"
+        + (f" ({', '.join(summary.class_changed)})" if summary.class_changed else "")
+    )
+    return 0
+
+
 def _with_django(func):
     def run(args: argparse.Namespace) -> int:
         from hepatrial.cli import setup_django
@@ -163,3 +190,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     unlock_user.add_argument("username", metavar="USER")
     _as_user(unlock_user)
     unlock_user.set_defaults(func=_with_django(cmd_unlock_user))
+    derive = sub.add_parser("derive", help="re-derive the stored scores (MELD, Child-Pugh, ALBI)")
+    derive.add_argument(
+        "--recompute", action="store_true",
+        help="recompute every visit's scores under the current formula versions and settings",
+    )  # fmt: skip
+    _as_user(derive)
+    derive.set_defaults(func=_with_django(cmd_derive))
