@@ -22,6 +22,7 @@ from hepatrial.edc.services.queries import (
     raise_query,
     reopen_query,
 )
+from hepatrial.edc.services.schedule import intervention_codes, intervention_forms
 from hepatrial.edc.services.views import participant_detail
 from hepatrial.web.errors import error_text, field_errors, status_for
 from hepatrial.web.labels import localized
@@ -90,6 +91,10 @@ def raise_page(request: HttpRequest, screening_number: str) -> HttpResponse:
         return _forbidden(request, exc)
     data = request.POST if request.method == "POST" else request.GET
     place = _place(data)
+    protocol = active_protocol()[1].protocol
+    arm_only = intervention_codes(protocol) | intervention_forms(protocol)
+    if actor.blinded_at(view.row.site) and {place["event_oid"], place["form_oid"]} & arm_only:
+        raise Http404("not found")
     errors, text, status = {}, data.get("text", ""), 200
     if request.method == "POST":
         try:
