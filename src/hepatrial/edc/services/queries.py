@@ -638,7 +638,7 @@ def update_automatic_queries(actor: Actor, participant: Participant, protocol: P
     conditions = automatic_conditions(participant, protocol)
     on_file = {
         _place_of(q): q
-        for q in Query.objects.select_for_update()
+        for q in Query.objects.select_for_update(of=("self",))
         .filter(participant=participant, kind=Kind.AUTOMATIC)
         .select_related("participant__site", "visit")
     }
