@@ -39,11 +39,13 @@ def raise_url(number: str, **place: object) -> str:
 @register.simple_tag(takes_context=True)
 def form_queries(context: template.Context, view) -> dict:
     """The open queries of the visit form being shown, by item (``""``: the form or visit),
-    computed once per page; and where the monitor raises one."""
-    cache = context.render_context
-    if "form_queries" in cache:
-        return cache["form_queries"]
+    computed once per request (each item's include asks again); and where the monitor raises
+    one."""
     request = context.get("request")
+    cache = getattr(request, "_form_queries", None) if request is not None else None
+    key = (view.screening_number, view.event_oid, view.visit_repeat, view.form.oid, view.repeat)
+    if cache is not None and key in cache:
+        return cache[key]
     found: dict = {"items": {}, "form": [], "can_raise": False, "raise_url": ""}
     if request is not None and view.repeat is not None:
         actor = actor_for(request.user)
@@ -58,7 +60,8 @@ def form_queries(context: template.Context, view) -> dict:
         found["place"] = {"event": view.event_oid, "visit": view.visit_repeat,
                           "form": view.form.oid, "repeat": view.repeat}  # fmt: skip
         found["raise_url"] = raise_url(view.screening_number, **found["place"])
-    cache["form_queries"] = found
+    if request is not None:
+        request._form_queries = (cache or {}) | {key: found}
     return found
 
 
