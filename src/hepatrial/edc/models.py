@@ -408,3 +408,67 @@ class Signature(models.Model):
 
     class Meta:
         ordering = ["signed_at", "id"]
+
+
+# --- Data queries -------------------------------------------------------------------------------
+
+
+class Query(models.Model):
+    """A data query on a participant's visit, form or item, with its thread of messages.
+
+    A manual query is raised by a monitor with a question (``text``); an automatic one comes from
+    a protocol rule (``rule``) and reads, in any language, as the problem ``query.<rule>`` with
+    ``params``. An automatic query is identified by its rule and place: the constraint below
+    keeps it from being raised twice, and it closes itself when the rule no longer holds.
+    """
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic")
+        MANUAL = "manual", _("Manual")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="queries")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="queries")
+    form_oid = models.CharField(max_length=64, blank=True)
+    form_repeat = models.PositiveIntegerField(default=0)
+    item_oid = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    rule = models.CharField(max_length=32, blank=True)
+    """The automatic rule (``plausible_range``, ``required_missing``...); blank for a manual one."""
+    params = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
+    """A manual query's question; an automatic one's English text, as recorded when raised."""
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    blinded = models.BooleanField(default=False)
+    """On an infusion form or an arm's intervention visit: invisible to blinded roles."""
+    raised_by = models.CharField(max_length=150)
+    raised_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "rule", "visit", "form_oid", "form_repeat", "item_oid"],
+                condition=models.Q(kind="automatic"),
+                name="one_automatic_query_per_place",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "participant"], name="query_state")]
+        ordering = ["-updated_at", "-id"]
+
+
+class QueryMessage(models.Model):
+    """One step of a query's thread: who did what (raise, answer, close, reopen...), when, why."""
+
+    query = models.ForeignKey(Query, on_delete=models.PROTECT, related_name="messages")
+    at = models.DateTimeField()
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

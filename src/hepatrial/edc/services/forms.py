@@ -33,6 +33,7 @@ from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.derive import derive_visit
 from hepatrial.edc.services.interventions import after_intervention_saved
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.queries import update_automatic_queries
 from hepatrial.edc.services.review import after_change_saved
 from hepatrial.edc.services.rules import check_rules
 from hepatrial.edc.services.schedule import (
@@ -287,6 +288,7 @@ def save_form(
     after_change_saved(actor, participant, visit, record, changed)
     if blinded_form:
         deviations += after_intervention_saved(actor, participant, visit, protocol)
+    update_automatic_queries(actor, participant, protocol)
     if submission_id:
         Submission.objects.create(
             submission_id=submission_id, form_record=record, version=new_version
