@@ -65,7 +65,7 @@ def test_every_path_is_refused_while_the_database_is_locked_and_allowed_after(tr
     p = trial.consented()
     admin = trial[Role.ADMINISTRATOR]
     lock_database(admin, "final analysis")
-    for name, write in _paths(p).items():
+    for write in _paths(p).values():
         refused(write, DATABASE_REFUSED)
     refused(lambda: Participant.objects.filter(pk=p.pk).update(end_reason="x"), DATABASE_REFUSED)
     refused(lambda: StratumCursor.objects.update(next_sequence=1), DATABASE_REFUSED)
@@ -92,7 +92,7 @@ def test_every_path_under_a_locked_record_is_refused_and_others_are_not(trial, l
         FormRecord.objects.filter(visit__participant=p, form_oid="F.DM").update(version=5)
         refused(lambda: FormRecord.objects.filter(visit__participant=p, form_oid="F.LAB")
                 .update(version=5), RECORD_REFUSED)  # fmt: skip
-    for name, write in paths.items():
+    for write in paths.values():
         refused(write, RECORD_REFUSED)
     for write in _paths(other).values():  # another casebook is not locked
         write()
