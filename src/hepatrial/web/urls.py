@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("hepatrial.web.history")),
     path("", include("hepatrial.web.dashboard")),
     path("", include("hepatrial.web.accounts")),
+    path("", include("hepatrial.web.locks")),
 ]
