@@ -41,7 +41,7 @@ def test_a_locked_form_refuses_a_change_saying_when_who_and_why_and_unlocking_re
     assert _labs(trial, p.screening_number).changed == ["I.TBIL"]
     actions = list(AuditEvent.objects.filter(object_type="recordlock")
                    .values_list("action", "reason"))  # fmt: skip
-    assert actions == [("lock", "source verified"), ("unlock", "query raised")]
+    assert actions == [("record_lock", "source verified"), ("record_unlock", "query raised")]
 
 
 def test_a_locked_visit_refuses_every_form_of_it(trial):

@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from hepatrial.edc.models import DatabaseLock, RecordLock
-from tests.edc.conftest import LABS_CLASS_B
-from tests.edc.conftest import E
+from tests.edc.conftest import LABS_CLASS_B, E
 from tests.web.test_capture import client_for, field_value, posted, url
 
 

@@ -118,6 +118,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
         "200 403 403 403 403 200 404 404 404",
         "404 404 404 404 404 404 404 404 403",
     ),
+    "session_limit": ("GET", "200 403 403 403 403 403 403 403 403", None),
     "screen": ("GET", "403 200 200 403 403 403 403 403 200", None),
     "set_language": ("POST", "302 302 302 302 302 302 302 302 302", None),
     "visit_form": (

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("hepatrial.web.dashboard")),
     path("", include("hepatrial.web.accounts")),
     path("", include("hepatrial.web.locks")),
+    path("", include("hepatrial.web.sessions")),
 ]

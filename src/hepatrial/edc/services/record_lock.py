@@ -101,8 +101,8 @@ def _audit(actor: Actor, target: Target, lock: RecordLock, action: str, reason: 
     audit.record(action, username=actor.username, object_type="recordlock", object_id=lock.pk,
                  participant=target.participant.screening_number,
                  site=target.participant.site.code,
-                 old="open" if action == "lock" else "locked",
-                 new="locked" if action == "lock" else "open",
+                 old="open" if action == "record_lock" else "locked",
+                 new="locked" if action == "record_lock" else "open",
                  reason=reason, context=context)  # fmt: skip
 
 
@@ -122,7 +122,7 @@ def lock_record(
         form_record=target.record, locked_at=timezone.now(), locked_by=actor.username,
         reason=reason.strip(),
     )  # fmt: skip
-    _audit(actor, target, lock, "lock", lock.reason)
+    _audit(actor, target, lock, "record_lock", lock.reason)
     return lock
 
 
@@ -142,7 +142,7 @@ def unlock_record(
     lock.unlocked_at, lock.unlocked_by = timezone.now(), actor.username
     lock.unlock_reason = reason.strip()
     lock.save()
-    _audit(actor, target, lock, "unlock", lock.unlock_reason)
+    _audit(actor, target, lock, "record_unlock", lock.unlock_reason)
     return lock
 
 
