@@ -80,6 +80,22 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_session_limit(args: argparse.Namespace) -> int:
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.services.sessions import set_idle_minutes
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        policy = set_idle_minutes(actor, args.minutes)
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"idle session limit: {policy.idle_minutes} minutes")
+    return 0
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.services.lock import lock_database, unlock_database
@@ -140,6 +156,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
         f"({summary.values_changed} scores changed value, one audit record per visit); "
         f"{moved} participant{'' if moved == 1 else 's'} changed Child-Pugh class"
         + (f" ({', '.join(summary.class_changed)})" if summary.class_changed else "")
+        + (f"; {summary.locked} locked visits left as they are" if summary.locked else "")
     )
     return 0
 
@@ -186,6 +203,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         _as_user(command)
         command.add_argument("--reason", required=True)
         command.set_defaults(func=_with_django(cmd_lock))
+    limit = sub.add_parser("session-limit", help="set the idle session limit (minutes)")
+    limit.add_argument("minutes", type=str)
+    _as_user(limit)
+    limit.set_defaults(func=_with_django(cmd_session_limit))
     unlock_user = sub.add_parser("unlock-user", help="lift a lockout after failed sign-ins")
     unlock_user.add_argument("username", metavar="USER")
     _as_user(unlock_user)

@@ -472,3 +472,52 @@ class QueryMessage(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+# --- Locks: casebook, visit and form locks; account security (password history, sessions) ---
+
+
+class RecordLock(models.Model):
+    """A lock of one casebook (participant), visit or form record, set and lifted with reasons.
+
+    Every lock names its participant, and a form lock its visit too, so the database triggers
+    (:mod:`hepatrial.edc.lock_triggers`) find the locks of a row with one indexed look-up. The
+    rows are kept after unlocking, like :class:`DatabaseLock`, so the history stays visible.
+    """
+
+    class Level(models.TextChoices):
+        CASEBOOK = "casebook", _("Casebook")
+        VISIT = "visit", _("Visit")
+        FORM = "form", _("Form")
+
+    level = models.CharField(max_length=8, choices=Level.choices)
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="+")
+    form_record = models.ForeignKey(
+        FormRecord, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    locked_at = models.DateTimeField()
+    locked_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.CharField(max_length=150, blank=True)
+    unlock_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "unlocked_at"], name="recordlock_open")]
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password a user was given; a new one may not repeat the last five."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    password = models.CharField(max_length=128)
+    set_at = models.DateTimeField()
+
+
+class SessionPolicy(models.Model):
+    """The idle session limit an administrator set; the newest row holds (history kept)."""
+
+    idle_minutes = models.PositiveIntegerField()
+    set_at = models.DateTimeField()
+    set_by = models.CharField(max_length=150)

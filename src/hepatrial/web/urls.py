@@ -21,4 +21,6 @@ urlpatterns = [
     path("", include("hepatrial.web.accounts")),
     path("", include("hepatrial.web.sign")),
     path("", include("hepatrial.web.queries")),
+    path("", include("hepatrial.web.locks")),
+    path("", include("hepatrial.web.sessions")),
 ]

@@ -14,6 +14,7 @@ from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.models import Participant, Visit
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.services.boundary import RecordLocked, Writes, service
 from hepatrial.edc.services.derive import DerivedChange, apply_change, visit_changes
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import Protocol
@@ -35,6 +36,8 @@ class RecomputeSummary:
     """Derived items whose value (not only the version) changed."""
     class_changed: tuple[str, ...]
     """Screening numbers of the participants with a visit whose Child-Pugh class changed."""
+    locked: int = 0
+    """Visits left as they are because their casebook or visit is locked."""
 
 
 def recompute_scores(actor: Actor, protocol: Protocol) -> RecomputeSummary:
@@ -48,11 +51,15 @@ def recompute_scores(actor: Actor, protocol: Protocol) -> RecomputeSummary:
         .select_related("participant__site")
         .order_by("participant__screening_number", "pk")
     )
-    looked_at = visits_changed = values_changed = 0
+    looked_at = visits_changed = values_changed = locked = 0
     class_changed: set[str] = set()
     for visit in visits:
         looked_at += 1
-        changes = _recompute_visit(actor, visit.participant, visit, protocol)
+        try:
+            changes = _recompute_visit(actor, visit.participant, visit, protocol)
+        except RecordLocked:
+            locked += 1
+            continue
         if not changes:
             continue
         visits_changed += 1
@@ -60,10 +67,12 @@ def recompute_scores(actor: Actor, protocol: Protocol) -> RecomputeSummary:
         values_changed += len(moved)
         if any(c.item_oid in class_items for c in moved):
             class_changed.add(visit.participant.screening_number)
-    return RecomputeSummary(looked_at, visits_changed, values_changed, tuple(sorted(class_changed)))
+    return RecomputeSummary(
+        looked_at, visits_changed, values_changed, tuple(sorted(class_changed)), locked
+    )
 
 
-@audit.audited
+@service(Action.RECOMPUTE_SCORES, writes=Writes.CLINICAL)
 def _recompute_visit(
     actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
 ) -> list[DerivedChange]:
