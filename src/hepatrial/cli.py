@@ -21,6 +21,7 @@ PLUGGED_COMMANDS = [
     "hepatrial.simulate.cli",
     "hepatrial.reports.cli",
     "hepatrial.edc.commands",
+    "hepatrial.api.commands",
 ]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 
