@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from hepatrial.api import reads
 from hepatrial.api.schemas import WRITE_ERRORS, LabelOut, label, responses
@@ -137,7 +137,7 @@ class ScreenIn(Schema):
 def participant_screen(request: HttpRequest, body: ScreenIn):
     actor = actor_for(request.auth)
     participant = screen(actor, body.site, body.screened_on)
-    return 201, _row(participant_detail(actor, participant.screening_number).row)
+    return Status(201, _row(participant_detail(actor, participant.screening_number).row))
 
 
 @router.get("/{screening_number}", response=responses(ParticipantDetailOut),
@@ -320,7 +320,7 @@ class ConsentIn(Schema):
 def consent_record(request: HttpRequest, screening_number: str, body: ConsentIn):
     actor = actor_for(request.auth)
     record_consent(actor, screening_number, body.document_version, body.signed_at)
-    return 201, _consent(steps.consent_step(actor, screening_number))
+    return Status(201, _consent(steps.consent_step(actor, screening_number)))
 
 
 class StratumPartOut(Schema):
@@ -371,7 +371,7 @@ def randomization(request: HttpRequest, screening_number: str):
 def randomize_participant(request: HttpRequest, screening_number: str):
     actor = actor_for(request.auth)
     randomize(actor, screening_number)
-    return 201, _randomization(steps.randomization_step(actor, screening_number))
+    return Status(201, _randomization(steps.randomization_step(actor, screening_number)))
 
 
 class EndOut(Schema):
