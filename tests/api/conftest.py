@@ -34,7 +34,7 @@ def token_for(username: str, **options) -> str:
 
 
 @pytest.fixture
-def api(trial):
+def api(trial):  # noqa: F811  (the shared fixture)
     """``api("coordinator")``: a client with a fresh token of that demo user."""
 
     def make(username: str, language: str = "en", **options) -> ApiClient:
