@@ -129,7 +129,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
 
 
 def _patterns(patterns, prefix: str = "") -> list[tuple[str, str]]:
-    """Page URLs; the API's operations have their own table (tests/api/test_api_permission_table)."""
+    """Page URLs; the API has its own table (tests/api/test_api_permission_table.py)."""
     found = []
     for entry in patterns:
         if isinstance(entry, URLResolver) and entry.namespace == "api":
