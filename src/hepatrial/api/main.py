@@ -23,7 +23,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from hepatrial.api import tokens
-from hepatrial.edc.errors import ServiceError, StaleForm, ValidationFailed
+from hepatrial.edc.errors import NotFound, ServiceError, StaleForm, ValidationFailed
 from hepatrial.edc.services.boundary import DatabaseLocked
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.web.errors import problem_text, status_for
@@ -36,6 +36,7 @@ MESSAGES.update({
     "api.csrf": gettext_noop("the CSRF token is missing or wrong (session requests that write "
                              "need the X-CSRFToken header)"),
     "api.invalid_request": gettext_noop("the request does not match the API document: %(where)s"),
+    "api.not_found": gettext_noop("not found"),
     "api.version_required": gettext_noop(
         "say which version of the form you started from: the If-Match header (the ETag you "
         "read) or base_version"
@@ -168,7 +169,11 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
         changes = [_item(change) for change in exc.changes]
         return problem_response(request, 409, exc.problem, current_version=exc.current_version,
                                 changes=changes)  # fmt: skip
-    return problem_response(request, status_for(exc), exc.problem)
+    problem = exc.problem
+    if isinstance(exc, NotFound) and problem.code == "message":
+        # An uncoded "not found" may name what it did not find (an arm's own visit): say less.
+        problem = Problem("api.not_found")
+    return problem_response(request, status_for(exc), problem)
 
 
 @api.exception_handler(AuthenticationError)

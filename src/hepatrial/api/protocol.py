@@ -1,6 +1,7 @@
 """``/protocol``: the active protocol as data — study, sites, eligibility, schedule, forms,
 items with their units and ranges, derived scores. No arm, no allocation: the arms' own visits
-and forms are listed only for a caller who may enter them (the cell-therapy team)."""
+and forms are listed only for a caller who may enter them (the cell-therapy team), and the
+short title, which names the arms, is left out as the pages leave it out."""
 
 from __future__ import annotations
 
@@ -82,7 +83,6 @@ class ProtocolOut(Schema):
     protocol_version: str
     content_hash: str
     title: LabelOut
-    short_title: LabelOut
     sponsor: str
     target_enrolment: int
     masking: str
@@ -117,7 +117,7 @@ def protocol(request):
     return {
         "registry_id": p.study.registry_id, "protocol_version": p.study.protocol_version,
         "content_hash": version.content_hash, "title": label(p.study.title),
-        "short_title": label(p.study.short_title), "sponsor": p.study.sponsor,
+        "sponsor": p.study.sponsor,
         "target_enrolment": p.study.target_enrolment, "masking": p.study.masking.level,
         "sites": [{"code": s.code, "name": label(s.name)} for s in p.study.sites],
         "eligibility": [
