@@ -98,3 +98,19 @@ def test_no_response_schema_requires_an_arm():
     assert with_arm, "the check looks at the schemas that hold an arm"
     for name in with_arm:
         assert "arm" not in schemas[name].get("required", []), name
+
+
+def test_every_schema_name_is_used_once():
+    """Two shapes with one name would share one entry of the document (the second wins)."""
+    from ninja import Schema
+
+    from hepatrial.api import audit, forms, participants, protocol, schemas
+
+    seen: dict[str, str] = {}
+    for module in (audit, forms, participants, protocol, schemas):
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, Schema) and value is not Schema:
+                if value.__module__ != module.__name__:
+                    continue
+                assert name not in seen, f"{name} in {seen.get(name)} and {module.__name__}"
+                seen[name] = module.__name__

@@ -20,7 +20,7 @@ class SiteOut(Schema):
     name: LabelOut
 
 
-class CriterionOut(Schema):
+class CriterionDefinitionOut(Schema):
     oid: str
     kind: str
     label: LabelOut
@@ -71,7 +71,7 @@ class FormOut(Schema):
     items: list[ItemOut]
 
 
-class DerivedOut(Schema):
+class DerivedItemOut(Schema):
     oid: str
     label: LabelOut
     score: str
@@ -87,10 +87,10 @@ class ProtocolOut(Schema):
     target_enrolment: int
     masking: str
     sites: list[SiteOut]
-    eligibility: list[CriterionOut]
+    eligibility: list[CriterionDefinitionOut]
     events: list[EventOut]
     forms: list[FormOut]
-    derived_items: list[DerivedOut]
+    derived_items: list[DerivedItemOut]
 
 
 def _range(value) -> dict | None:

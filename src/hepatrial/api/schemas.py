@@ -36,7 +36,8 @@ class ProblemOut(Schema):
 
 
 READ_ERRORS = (401, 403, 404, 422)
-WRITE_ERRORS = (401, 403, 404, 409, 422, 423)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 423)
+"""400: a body that is not JSON at all; 422: JSON of the wrong shape or values refused."""
 
 
 def responses(ok: Any, *, code: int = 200, errors: tuple[int, ...] = READ_ERRORS) -> dict:
