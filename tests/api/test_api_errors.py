@@ -126,3 +126,19 @@ def test_another_sites_participant_is_404_and_a_locked_database_423(api, trial, 
     lock_database(trial[Role.ADMINISTRATOR], "final analysis")
     locked = api("coordinator").put(LAB.format(p.screening_number), _labs() | {"base_version": 0})
     assert locked.status_code == 423 and locked.json()["code"] == "database.locked"
+
+
+def test_the_docs_page_is_for_signed_in_users_and_the_document_names_every_operation(trial):
+    anonymous = Client().get("/api/v1/docs")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client = Client()
+    client.force_login(User.objects.get(username="monitor"))
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and b"swagger-ui-bundle.js" in page.content
+    assert "script-src" in page.get("Content-Security-Policy", "") or page.has_header(
+        "Content-Security-Policy"
+    )
+    document = ApiClient(token_for("monitor")).client.get("/api/v1/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) == 19 and all(op.get("summary") for op in operations)
