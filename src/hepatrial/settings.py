@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "csp",
     "hepatrial.edc",
     "hepatrial.web",
+    "ninja",
+    "hepatrial.api",
 ]
 
 MIDDLEWARE = [
