@@ -26,7 +26,7 @@ def _actor(username: str):
 def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
 
     actor = _actor(args.as_user)
     if actor is None:
@@ -41,6 +41,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     write_adam(export.datasets, out)
     screening.to_csv(out / "screening.csv", index=False)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
+    protocol_text, state = provenance(blinded=export.blinded)
+    (out / "protocol.yaml").write_text(protocol_text, "utf-8")
+    (out / "provenance.json").write_text(json.dumps(state, indent=2) + "\n", "utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
     }
