@@ -58,8 +58,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
     actor = _actor(args.as_user)
@@ -73,9 +74,11 @@ def cmd_export_report(args: argparse.Namespace) -> int:
         return 1
     screening = screening_frame(export.sites)
     _, loaded = active_protocol()
+    _, state = provenance(blinded=blinded)
     report = build_report(
-        export.datasets, export.plan, blinded=blinded, screening=screening, protocol=loaded
-    )
+        export.datasets, export.plan, blinded=blinded, screening=screening,
+        provenance=Provenance(loaded, None, state), language=args.language,
+    )  # fmt: skip
     out = report.write(args.out)
     print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")
     return 0
@@ -153,6 +156,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="arms in clear (a locked database, or the data-safety board)",
     )
+    report.add_argument("--language", default="en", choices=("en", "zh-hans"))
     report.set_defaults(func=_with_django(cmd_export_report))
     for name, text in (("lock", "lock the clinical data (final analysis)"),
                        ("unlock", "reopen a locked database")):  # fmt: skip

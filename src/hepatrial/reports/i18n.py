@@ -2,9 +2,10 @@
 
 The reports package is pure (it runs with no database and no settings), so it cannot use the
 web application's gettext catalogue, which needs Django's translation machinery set up. Its
-catalogue is a dict per language here: the English text is the key (as a gettext msgid), the
-Chinese its value, and :func:`tr` formats the result with named fields. Protocol labels (items,
-choices, visits, arms) come from the protocol in the report's language, not from here.
+catalogue is a dict per language (:mod:`hepatrial.reports.zh_hans`): the English text is the
+key (as a gettext msgid), the Chinese its value, and :func:`tr` formats the result with named
+fields. Protocol labels (items, choices, visits, arms) come from the protocol in the report's
+language, not from here.
 
 The language is set for one rendering with :func:`language` (a context variable), so each
 table function reads ``tr(...)`` as it would read gettext, without a parameter threaded
@@ -49,6 +50,8 @@ def normalized(code: str) -> str:
 def tr(text: str, **fields: object) -> str:
     """``text`` in the current language, with ``{name}`` fields filled from ``fields``."""
     if _current.get() != "en":
+        from hepatrial.reports.zh_hans import ZH
+
         text = ZH.get(text, text)
     return text.format(**fields) if fields else text
 
@@ -57,6 +60,3 @@ def arm_label(label: str) -> str:
     """A coded arm ("Arm X") in the report's language; other labels as given."""
     match = re.fullmatch(r"Arm ([A-Z])", label)
     return tr("Arm {letter}", letter=match.group(1)) if match else label
-
-
-ZH: dict[str, str] = {}

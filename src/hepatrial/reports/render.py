@@ -156,6 +156,28 @@ def _ordered(column: str, levels: list[str], words) -> list[str]:
     return sorted(levels, key=order.index)
 
 
+POPULATION_NAMES = {
+    "ITTFL": "intention-to-treat population", "PPROTFL": "per-protocol population",
+    "SAFFL": "safety population",
+}  # fmt: skip
+
+
+def _endpoint(results: dict[str, Any], words: Vocabulary) -> str:
+    """The primary endpoint as the protocol labels it, else as the plan defines it."""
+    plan = results["meta"]["plan"]
+    protocol = words.protocol
+    if protocol is not None:
+        for endpoint in protocol.analysis.endpoints:
+            if (
+                endpoint.kind == "proportion"
+                and endpoint.responder_value == plan["responder_value"]
+            ):
+                return endpoint.label.text(words.lang)
+    return tr("Proportion with Child-Pugh class {value} at {timepoint}",
+              value=plan["responder_value"],
+              timepoint=tr("day {day}", day=f"{plan['timepoint_visit']:g}"))  # fmt: skip
+
+
 CURVE_AXES = {"surv": "Probability", "cif": "Cumulative incidence"}
 
 
@@ -191,8 +213,9 @@ def _sections(
     out["baseline"] = baseline_table(data.adsl, arms)
     primary = results["primary"]
     out["primary"] = (
-        "<p>" + ESC(tr("{endpoint}, {population} population.",
-                       endpoint=tr(primary["endpoint"]), population=tr(primary["population"])))
+        "<p>" + ESC(tr("{endpoint}, {population}.", endpoint=_endpoint(results, words),
+                       population=tr(POPULATION_NAMES.get(primary["population"],
+                                                          primary["population"]))))
         + "</p>"
         + tables.primary_table(primary, arms)
         + _figure(
@@ -452,6 +475,8 @@ def build_report(
             provenance=provenance, report_version=report_version,
         )  # fmt: skip
         inputs = input_hashes(results, list(data_files or []), provenance, plan_file)
+        inputs["report_version"] = report_version
+        inputs["blinded"] = blinded
     if blinded:
         blinding.check_no_leak(page, secret)
     return Report(page, results, blinded, inputs)

@@ -156,7 +156,9 @@ def shift_table(shift: Mapping, arms: Arms) -> str:
                 [ESC(arms.labels[arm]), f"{ESC(baseline)} (n={total})"]
                 + [str(counts[c]) for c in columns]
             )
-    return table([tr("Arm"), tr("Baseline class"), *(tr(c) for c in columns)], rows)
+    return table(
+        [tr("Arm"), tr("Baseline class"), *(c if len(c) == 1 else tr(c) for c in columns)], rows
+    )
 
 
 def survival_table(survival: Mapping, arms: Arms) -> str:
