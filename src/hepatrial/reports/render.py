@@ -47,8 +47,8 @@ figcaption{font-size:8.5pt}svg{max-width:100%;height:auto}
 .toc a::after{content:leader('.') target-counter(attr(href), page)}
 .toc li{list-style:none;margin:3px 0}
 @page{size:A4;margin:16mm 14mm 14mm;
-@top-left{content:var(--registry);font-size:8pt;color:#444}
-@top-right{content:var(--page-of);font-size:8pt;color:#444}}"""
+@top-left{content:var(--registry);font:8pt 'Noto Sans CJK SC',sans-serif;color:#444}
+@top-right{content:var(--page-of);font:8pt 'Noto Sans CJK SC',sans-serif;color:#444}}"""
 PAGE_OF = {
     "en": '"Page " counter(page) " of " counter(pages)',
     "zh-hans": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
