@@ -22,7 +22,7 @@ from hepatrial.analysis.datasets import AdamDatasets
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
-from hepatrial.reports import blinding, figures, i18n, tables
+from hepatrial.reports import blinding, figures, i18n, registry, tables
 from hepatrial.reports.consort import consort_svg
 from hepatrial.reports.i18n import current, tr
 from hepatrial.reports.labels import Vocabulary
@@ -65,7 +65,7 @@ def _svg_style_notes(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("Ignored `")
 
 
-REPORT_FILES = ("report.html", "report.pdf")
+REPORT_FILES = ("report.html", "report.pdf", "registry-results.json", "consort-checklist.csv")
 
 
 @dataclass
@@ -75,6 +75,10 @@ class Report:
     blinded: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
     """What the report was computed from, by hash: written to ``stamp.json`` beside it."""
+    registry: dict[str, Any] = field(default_factory=dict)
+    """ClinicalTrials.gov results modules (API v2 shape) and our checks of them."""
+    checklist: str = ""
+    """The CONSORT checklist as CSV, each item with its place in the report."""
 
     def write(self, folder: str | Path) -> Path:
         """``report.html``, ``report.pdf`` and ``stamp.json`` in ``folder``; returns the folder.
@@ -89,6 +93,10 @@ class Report:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.html").write_text(self.html, encoding="utf-8")
         HTML(string=self.html).write_pdf(out / "report.pdf")
+        (out / "registry-results.json").write_text(
+            json.dumps(self.registry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (out / "consort-checklist.csv").write_text(self.checklist, encoding="utf-8")
         stamp = {
             **self.inputs,
             "report": {name: sha256(out / name) for name in REPORT_FILES},
@@ -477,6 +485,12 @@ def build_report(
         inputs = input_hashes(results, list(data_files or []), provenance, plan_file)
         inputs["report_version"] = report_version
         inputs["blinded"] = blinded
+    with i18n.language("en"):
+        words = Vocabulary(provenance.protocol.protocol if provenance.protocol else None)
+        section = registry.results_section(results, data.adsl, words, _endpoint(results, words))
+        checklist = registry.consort_checklist(TITLES)
+    filed = {"resultsSection": section, "checks": registry.check_results_section(section)}
     if blinded:
         blinding.check_no_leak(page, secret)
-    return Report(page, results, blinded, inputs)
+        blinding.check_no_leak(json.dumps(filed), secret)
+    return Report(page, results, blinded, inputs, filed, checklist)
