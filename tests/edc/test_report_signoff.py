@@ -33,7 +33,12 @@ def _approve(folder, username, password, monkeypatch) -> int:
 
 
 def test_exported_report_names_its_data_is_approved_and_stops_matching_after_a_change(
-    trial, followed, statistician, tmp_path, monkeypatch, capsys  # noqa: F811
+    trial,
+    followed,
+    statistician,
+    tmp_path,
+    monkeypatch,
+    capsys,  # noqa: F811
 ):
     lock_database(trial[Role.ADMINISTRATOR], "final analysis")
     adam, out = tmp_path / "adam", tmp_path / "report"
