@@ -34,11 +34,11 @@ def _approve(folder, username, password, monkeypatch) -> int:
 
 def test_exported_report_names_its_data_is_approved_and_stops_matching_after_a_change(
     trial,
-    followed,
+    followed,  # noqa: F811  (the imported fixture)
     statistician,
     tmp_path,
     monkeypatch,
-    capsys,  # noqa: F811
+    capsys,
 ):
     lock_database(trial[Role.ADMINISTRATOR], "final analysis")
     adam, out = tmp_path / "adam", tmp_path / "report"
