@@ -26,7 +26,7 @@ def _actor(username: str):
 def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.services.signatures import write_signatures
 
     actor = _actor(args.as_user)
@@ -43,6 +43,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     screening.to_csv(out / "screening.csv", index=False)
     write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
+    protocol_text, state = provenance(blinded=export.blinded)
+    (out / "protocol.yaml").write_text(protocol_text, "utf-8")
+    (out / "provenance.json").write_text(json.dumps(state, indent=2) + "\n", "utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
     }
@@ -57,8 +60,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
     actor = _actor(args.as_user)
@@ -72,9 +76,11 @@ def cmd_export_report(args: argparse.Namespace) -> int:
         return 1
     screening = screening_frame(export.sites)
     _, loaded = active_protocol()
+    _, state = provenance(blinded=blinded)
     report = build_report(
-        export.datasets, export.plan, blinded=blinded, screening=screening, protocol=loaded
-    )
+        export.datasets, export.plan, blinded=blinded, screening=screening,
+        provenance=Provenance(loaded, None, state), language=args.language,
+    )  # fmt: skip
     out = report.write(args.out)
     print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")
     return 0
@@ -196,6 +202,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="arms in clear (a locked database, or the data-safety board)",
     )
+    report.add_argument("--language", default="en", choices=("en", "zh-hans"))
     report.set_defaults(func=_with_django(cmd_export_report))
     for name, text in (("lock", "lock the clinical data (final analysis)"),
                        ("unlock", "reopen a locked database")):  # fmt: skip
