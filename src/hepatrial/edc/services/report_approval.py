@@ -15,7 +15,7 @@ from django.utils import timezone
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.models import User
-from hepatrial.edc.permissions import Actor
+from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -44,7 +44,7 @@ def refuse_wrong_password(actor: Actor, report_sha256: str) -> None:
     )  # fmt: skip
 
 
-@service(writes=Writes.ADMINISTRATION)
+@service(Action.APPROVE_REPORT, writes=Writes.ADMINISTRATION)
 def approve_report(
     actor: Actor, password: str, *, report_sha256: str, stamp_sha256: str, report_version: str
 ) -> dict:
@@ -52,7 +52,7 @@ def approve_report(
 
     Allowed while the database is locked (a final report is approved after the lock).
     """
-    if Role.STATISTICIAN not in actor.roles.values():
+    if not actor.sites_for(Action.APPROVE_REPORT):
         raise NotAllowed(Problem("report.approve_statistician_only"))
     user = User.objects.get(pk=actor.user_id)
     if not user.check_password(password):
