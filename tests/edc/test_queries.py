@@ -5,18 +5,22 @@ every step in the audit trail; queries on infusion forms invisible to blinded ro
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from hepatrial.edc.errors import NotAllowed, NotFound, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import AuditEvent, Query
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.forms import save_form
 from hepatrial.edc.services.queries import (
+    MISSING_FORM_GRACE,
     answer_query,
     close_query,
     participant_queries,
+    participants_to_refresh,
     query_inbox,
     query_thread,
     raise_query,
+    refresh_automatic_queries,
     reopen_query,
     site_query_counts,
 )
@@ -52,6 +56,10 @@ def w1(trial, number, labs=None, clinical=None, *, version=0, day=3, reason="", 
 def automatic(number, rule):
     return list(Query.objects.filter(participant__screening_number=number, kind="automatic",
                                      rule=rule))  # fmt: skip
+
+
+def at_week_1(queries):
+    return [q for q in queries if q.visit and q.visit.event_oid == "W1"]
 
 
 def audit_actions(query):
@@ -173,13 +181,35 @@ def test_a_confirmed_unusual_value_raises_a_query_that_closes_when_the_value_is_
     assert [a for a, _, _ in audit_actions(query)] == ["raise", "auto_close"]
 
 
-def test_a_form_missing_at_a_done_visit_raises_a_query_until_it_is_entered(trial, on_study):
-    w1(trial, on_study, LABS_CLASS_B)
-    [query] = [q for q in automatic(on_study, "required_missing") if q.state == State.OPEN]
+def test_a_form_missing_at_a_done_visit_raises_a_query_until_it_is_entered(trial):
+    participant, _ = trial.randomized(days_ago=20)
+    number = participant.screening_number
+    w1(trial, number, LABS_CLASS_B, day=13)
+    [query] = [q for q in automatic(number, "required_missing") if q.state == State.OPEN]
     assert (query.form_oid, query.visit.event_oid, query.state) == ("F.CLIN", "W1", State.OPEN)
-    w1(trial, on_study, clinical=CLINICAL_B)
+    w1(trial, number, clinical=CLINICAL_B, day=13)
     query.refresh_from_db()
     assert query.state == State.CLOSED
+
+
+def test_the_other_forms_of_a_fresh_visit_are_not_queried_within_the_grace_period(trial, on_study):
+    w1(trial, on_study, LABS_CLASS_B, day=3)
+    assert at_week_1(automatic(on_study, "required_missing")) == []
+
+
+def test_the_daily_refresh_raises_what_time_alone_makes_due(trial, on_study, monkeypatch):
+    w1(trial, on_study, LABS_CLASS_B, day=3)
+    monitor = trial[Role.MONITOR]
+    assert on_study in participants_to_refresh(monitor)
+    later = timezone.localdate() + MISSING_FORM_GRACE
+    monkeypatch.setattr(timezone, "localdate", lambda *args: later)
+    refresh_automatic_queries(monitor, on_study)
+    [query] = at_week_1(automatic(on_study, "required_missing"))
+    assert (query.form_oid, query.state, query.raised_by) == ("F.CLIN", State.OPEN, "monitor")
+    refresh_automatic_queries(monitor, on_study)
+    assert len(at_week_1(automatic(on_study, "required_missing"))) == 1
+    with pytest.raises(NotAllowed):
+        refresh_automatic_queries(trial.coordinator, on_study)
 
 
 def test_a_visit_outside_its_window_raises_a_query_that_closes_when_the_date_is_corrected(

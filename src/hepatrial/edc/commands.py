@@ -139,6 +139,39 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_queries_refresh(args: argparse.Namespace) -> int:
+    """Bring every participant's automatic queries up to date (run daily from a timer)."""
+    from django.db.models import Count
+
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.models import Query
+    from hepatrial.edc.services.queries import participants_to_refresh, refresh_automatic_queries
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    numbers = participants_to_refresh(actor)
+    if not numbers:
+        print(f"{args.as_user} raises queries at no site with randomized participants",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    refused = 0
+    for number in numbers:
+        try:
+            refresh_automatic_queries(actor, number)
+        except ServiceError as exc:
+            refused += 1
+            print(f"{number}: {exc}", file=sys.stderr)
+    states = dict(
+        Query.objects.filter(kind="automatic", participant__screening_number__in=numbers)
+        .values_list("state")
+        .annotate(n=Count("id"))
+    )
+    counts = ", ".join(f"{states.get(s, 0)} {s}" for s in ("open", "answered", "closed"))
+    print(f"{len(numbers) - refused} participants checked; automatic queries now: {counts}")
+    return 1 if refused else 0
+
+
 def cmd_derive(args: argparse.Namespace) -> int:
     """Re-derive every stored score under the current formula versions (audited per visit)."""
     from hepatrial.edc.errors import ServiceError
@@ -218,6 +251,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     unlock_user.add_argument("username", metavar="USER")
     _as_user(unlock_user)
     unlock_user.set_defaults(func=_with_django(cmd_unlock_user))
+    queries = sub.add_parser("queries", help="automatic data queries")
+    queries_sub = queries.add_subparsers(dest="queries_command", metavar="ACTION", required=True)
+    refresh = queries_sub.add_parser(
+        "refresh", help="bring every participant's automatic queries up to date (daily)"
+    )
+    _as_user(refresh)
+    refresh.set_defaults(func=_with_django(cmd_queries_refresh))
     derive = sub.add_parser("derive", help="re-derive the stored scores (MELD, Child-Pugh, ALBI)")
     derive.add_argument(
         "--recompute", action="store_true",

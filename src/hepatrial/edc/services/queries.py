@@ -98,6 +98,11 @@ MELD_SCORES = ("meld", "meld_na", "meld3")
 CHILD_PUGH_SCORES = ("child_pugh_points", "child_pugh_class")
 ASCITES = "ascites"
 """The Child-Pugh input naming ascites, and the choice code of an ascites decompensation."""
+MISSING_FORM_GRACE = dt.timedelta(days=7)
+"""How long after a visit's date its other forms may still be entered before a missing one is
+queried: a visit's forms are typed over a few days (laboratory results come later), and a
+query for every form not yet typed would drown the real ones. A required item left empty in a
+form already saved is queried at once."""
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -432,6 +437,7 @@ class _Data:
     records: dict[tuple[int, str, int], FormRecord]
     values: dict[tuple[int, str, int], dict[str, ItemValue]]
     out_of_window: set[int]
+    today: dt.date
 
 
 def _load(participant: Participant, protocol: Protocol) -> _Data:
@@ -451,7 +457,7 @@ def _load(participant: Participant, protocol: Protocol) -> _Data:
         .exclude(visit=None)
         .values_list("visit_id", flat=True)
     )
-    return _Data(protocol, visits, records, values, deviated)
+    return _Data(protocol, visits, records, values, deviated, timezone.localdate())
 
 
 def _shown(row: ItemValue) -> str:
@@ -487,6 +493,8 @@ def _required_missing(data: _Data) -> dict[Place, Condition]:
             if visit.event_oid not in form.events or form.repeating or not required:
                 continue
             if (visit.pk, form.oid, 0) not in data.records:
+                if visit.visit_date and data.today - visit.visit_date < MISSING_FORM_GRACE:
+                    continue
                 problem = Problem("query.required_missing", form=form.label, event=event)
                 found[("required_missing", visit.pk, form.oid, 0, "")] = Condition(
                     problem, visit, False
@@ -662,6 +670,27 @@ def update_automatic_queries(actor: Actor, participant: Participant, protocol: P
     for place, query in on_file.items():
         if place not in conditions and query.state != State.CLOSED:
             _step(actor, query, "auto_close", State.CLOSED)
+
+
+@service(Action.RAISE_QUERY, writes=Writes.CLINICAL)
+def refresh_automatic_queries(actor: Actor, screening_number: str) -> None:
+    """Bring one participant's automatic queries up to date without a save: what the passage of
+    time alone changes (a form still missing once its grace period is over). Run for every
+    participant by ``hepatrial queries refresh`` (daily, from a timer)."""
+    participant = participant_for(actor, screening_number, Action.RAISE_QUERY, lock=True)
+    update_automatic_queries(actor, participant, active_protocol()[1].protocol)
+
+
+def participants_to_refresh(actor: Actor) -> list[str]:
+    """Screening numbers of the randomized participants at the sites where ``actor`` raises
+    queries, in order."""
+    return list(
+        Participant.objects.filter(
+            site__code__in=actor.sites_for(Action.RAISE_QUERY), randomization_date__isnull=False
+        )
+        .order_by("screening_number")
+        .values_list("screening_number", flat=True)
+    )
 
 
 def _closed_by_itself(query: Query) -> bool:
