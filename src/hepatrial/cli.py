@@ -25,12 +25,18 @@ PLUGGED_COMMANDS = {
               "sample size and power for the primary endpoint and the MELD ANCOVA"),
     "simulate": ("hepatrial.simulate.cli",
                  "simulate one synthetic trial: participant records and analysis datasets"),
-    "report": ("hepatrial.reports.cli", "render the statistical report (HTML + PDF)"),
+    "report": ("hepatrial.reports.cli", "render, approve or verify the statistical report"),
     "export": ("hepatrial.edc.commands", "export data from the database"),
     "lock": ("hepatrial.edc.commands", "lock the clinical data (final analysis)"),
     "unlock": ("hepatrial.edc.commands", "reopen a locked database"),
     "unlock-user": ("hepatrial.edc.commands", "lift a lockout after failed sign-ins"),
+    "session-limit": ("hepatrial.edc.commands", "set the idle session limit (minutes)"),
+    "queries": ("hepatrial.edc.commands", "automatic data queries"),
+    "derive": ("hepatrial.edc.commands", "re-derive the stored scores (MELD, Child-Pugh, ALBI)"),
+    "token": ("hepatrial.api.commands", "personal API tokens"),
 }  # fmt: skip
+PROTOCOL_EXTENSIONS = ("hepatrial.interop.cli",)
+"""Light modules (their work is imported when it runs) that add actions to ``protocol``."""
 """Commands that modules add through ``register(subparsers)``, with their one-line help.
 
 A module is imported only when its command runs (pandas, SciPy and statsmodels take seconds to
@@ -319,6 +325,8 @@ def build_parser(plugged: Collection[str] | None = None) -> argparse.ArgumentPar
     show.add_argument("file", metavar="FILE")
     show.set_defaults(func=cmd_protocol_show)
 
+    for module_name in PROTOCOL_EXTENSIONS:
+        importlib.import_module(module_name).register(sub)
     for module_name in sorted({m for m, _ in PLUGGED_COMMANDS.values()}):
         if plugged is None or module_name in plugged:
             importlib.import_module(module_name).register(sub)

@@ -6,23 +6,22 @@ deleting or reordering any row breaks the chain from that row on. Appends lock t
 transaction already does); without that lock two concurrent transactions could both chain to
 the same previous hash and fork the trail.
 
-Services run under :func:`audited`: the rows they record are kept aside and appended together
-when the service finishes, just before its transaction commits. The head row is then locked
-once per service call and only for those last moments, instead of from the first change to
-the commit, which is what lets concurrent writers overlap.
+Write services run under :func:`batched` (their boundary,
+:func:`hepatrial.edc.services.boundary.service`, opens it): the rows they record are kept aside
+and appended together when the service finishes, just before its transaction commits. The head
+row is then locked once per service call and only for those last moments, instead of from the
+first change to the commit, which is what lets concurrent writers overlap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -76,20 +75,6 @@ def current_batch() -> list[AuditEvent] | None:
     return _pending.get()
 
 
-F = TypeVar("F", bound=Callable)
-
-
-def audited(service: F) -> F:
-    """Run ``service`` in one transaction whose audit rows are appended together at its end."""
-
-    @functools.wraps(service)
-    def run(*args, **kwargs):
-        with transaction.atomic(), batched():
-            return service(*args, **kwargs)
-
-    return run
-
-
 def _append(events: list[AuditEvent]) -> None:
     if not events:
         return
@@ -124,7 +109,7 @@ def record(
 ) -> AuditEvent:
     """Record one audit row in the transaction that makes the change it records.
 
-    Under :func:`audited` the row is appended when the service ends; otherwise at once.
+    Inside a service the row is appended when the service ends; otherwise at once.
     """
     event = AuditEvent(
         at=timezone.now(),

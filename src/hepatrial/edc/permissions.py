@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,8 +42,16 @@ class Action(StrEnum):
     EXPORT_UNBLINDED = "export_unblinded"
     REPORT_UNBLINDED = "report_unblinded"
     LOCK_DATABASE = "lock_database"
+    RECOMPUTE_SCORES = "recompute_scores"
+    APPROVE_REPORT = "approve_report"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+    RAISE_QUERY = "raise_query"
+    ANSWER_QUERY = "answer_query"
+    CLOSE_QUERY = "close_query"
+    VERIFY_SOURCE = "verify_source"
+    LOCK_RECORDS = "lock_records"
+    SIGN = "sign"
 
     @property
     def label(self) -> Promise:
@@ -67,8 +76,16 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.EXPORT_UNBLINDED: _("export unblinded data"),
     Action.REPORT_UNBLINDED: _("produce an unblinded report"),
     Action.LOCK_DATABASE: _("lock or reopen the database"),
+    Action.RECOMPUTE_SCORES: _("recompute the stored scores"),
+    Action.APPROVE_REPORT: _("approve a statistical report"),
     Action.VIEW_AUDIT: _("read the audit trail"),
     Action.MANAGE_USERS: _("manage users"),
+    Action.RAISE_QUERY: _("raise a data query"),
+    Action.ANSWER_QUERY: _("answer a data query"),
+    Action.CLOSE_QUERY: _("close or reopen a data query"),
+    Action.VERIFY_SOURCE: _("verify source data"),
+    Action.LOCK_RECORDS: _("lock or unlock a form, visit or casebook"),
+    Action.SIGN: _("sign a visit or casebook"),
 }
 """Each action as the NotAllowed message names it."""
 
@@ -99,13 +116,26 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR}),
     Action.REPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR, R.DSMB}),
     Action.LOCK_DATABASE: frozenset({R.ADMINISTRATOR}),
+    Action.RECOMPUTE_SCORES: frozenset({R.ADMINISTRATOR}),
+    Action.APPROVE_REPORT: frozenset({R.STATISTICIAN}),
     Action.VIEW_AUDIT: frozenset({R.ADMINISTRATOR, R.MONITOR}),
     Action.MANAGE_USERS: frozenset({R.ADMINISTRATOR}),
+    Action.RAISE_QUERY: frozenset({R.MONITOR}),
+    Action.ANSWER_QUERY: frozenset(
+        {R.INVESTIGATOR, R.COORDINATOR, R.OUTCOME_ASSESSOR, R.CELL_THERAPY}
+    ),
+    Action.CLOSE_QUERY: frozenset({R.MONITOR}),
+    Action.VERIFY_SOURCE: frozenset({R.MONITOR}),
+    Action.LOCK_RECORDS: frozenset({R.MONITOR, R.ADMINISTRATOR}),
+    Action.SIGN: frozenset({R.INVESTIGATOR}),
 }
 """Action → roles allowed. The data-safety board sees arms only in aggregate reports, never a
 participant's record; the statistician works on blinded exports until the database is locked:
 ``export_unblinded`` and, for roles other than the data-safety board, ``report_unblinded`` also
-need a locked database (checked by the export service)."""
+need a locked database (checked by the export service). Queries are raised and closed by the
+monitor and answered by the people who enter the data (the cell-therapy team for the infusion
+forms only a blinded monitor never sees, where an automatic query can still arise); the
+investigator alone signs."""
 
 
 def permission_table_markdown() -> str:
@@ -120,6 +150,17 @@ def permission_table_markdown() -> str:
         for action in Action
     ]
     return "\n".join([header, rule, *rows])
+
+
+declared_actions: ContextVar[frozenset[Action] | None] = ContextVar(
+    "declared_actions", default=None
+)
+"""The actions the running write service declares (``None`` outside one); see
+:func:`hepatrial.edc.services.boundary.service`."""
+
+
+class UndeclaredAction(AssertionError):
+    """A write service checked a permission its declaration does not name: a programming error."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +179,9 @@ class Actor:
         return sorted(site for site in self.roles if self.can(action, site))
 
     def require(self, action: Action, site: str) -> None:
+        declared = declared_actions.get()
+        if declared is not None and action not in declared:
+            raise UndeclaredAction(f"{action} is checked by a service that does not declare it")
         if not self.can(action, site):
             role = self.roles.get(site)
             if role is None:

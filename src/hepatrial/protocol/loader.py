@@ -14,6 +14,9 @@ from pydantic import ValidationError
 from hepatrial.protocol.checks import check_references, format_path
 from hepatrial.protocol.model import Protocol
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader where PyYAML was built with it (ten times faster on a large protocol)."""
+
 Path_ = tuple[str | int, ...]
 
 
@@ -94,8 +97,8 @@ def content_hash(protocol: Protocol) -> str:
 
 def parse_protocol(text: str, source: str = "<protocol>") -> LoadedProtocol:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=SAFE_LOADER)
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

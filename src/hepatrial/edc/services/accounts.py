@@ -24,8 +24,10 @@ from django.db.models import Q
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, NotFound, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import Membership, Site, User
+from hepatrial.edc.passwords import remember_password
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.roles import Role
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update(
@@ -202,7 +204,7 @@ def _split_name(full_name: str) -> tuple[str, str]:
     return full_name.strip()[:150], ""
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def add_user(
     actor: Actor,
     username: str,
@@ -250,6 +252,7 @@ def add_user(
     shown = password or _new_password()
     user.set_password(shown)
     user.save()
+    remember_password(user)
     audit.record("user_add", username=actor.username, object_type="user", object_id=username,
                  new=username, context={"full_name": first, "email": email})  # fmt: skip
     if place is not None:
@@ -275,7 +278,7 @@ def _set_membership(actor: Actor, user: User, site: Site, role: str) -> None:
                  object_id=user.username, site=site.code, old=old, new=role)  # fmt: skip
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def set_membership(actor: Actor, username: str, site: str, role: str) -> None:
     """Give ``username`` one role at ``site`` (replacing the one held), or none with ``""``."""
     place = _require_site(actor, site)
@@ -284,7 +287,7 @@ def set_membership(actor: Actor, username: str, site: str, role: str) -> None:
     _set_membership(actor, _user(username, lock=True), place, role)
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def set_active(actor: Actor, username: str, active: bool) -> User:
     """Deactivate (the user can no longer sign in; nothing is deleted) or reactivate."""
     user = _user(username, lock=True)
@@ -303,30 +306,33 @@ def set_active(actor: Actor, username: str, active: bool) -> User:
     return user
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def reset_password(actor: Actor, username: str) -> str:
     """Give another user a new random password, returned to be shown once to the administrator."""
     user = _user(username, lock=True)
     _require_manages(actor, user)
     password = _new_password()
+    _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    remember_password(user)
     audit.record("password_reset", username=actor.username, object_type="user",
                  object_id=user.username)  # fmt: skip
     return password
 
 
-@audit.audited
+@service(writes=Writes.ADMINISTRATION)
 def change_own_password(user: User, new_password: str) -> None:
     """The signed-in user's new password (the old one was checked by the sign-in form)."""
     _check_password(new_password, user, field="new_password1")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    remember_password(user)
     audit.record("password_change", username=user.username, object_type="user",
                  object_id=user.username)  # fmt: skip
 
 
-@audit.audited
+@service(writes=Writes.ADMINISTRATION)
 def set_own_language(user: User, language: str) -> None:
     """Keep ``language`` (a code of ``LANGUAGES``, or blank for the default) for ``user``."""
     if language and language not in dict(settings.LANGUAGES):
@@ -349,7 +355,7 @@ def _site_fields(code: str, name: str) -> dict[str, Problem]:
     return errors
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def add_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     """A new site; whoever adds it becomes its first administrator, so someone can manage it."""
     _managed_sites(actor)
@@ -369,7 +375,7 @@ def add_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     return site
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def edit_site(actor: Actor, code: str, name: str, name_zh: str = "") -> Site:
     """Rename a site. Its code stays: screening numbers and audit rows carry it."""
     site = _require_site(actor, code)

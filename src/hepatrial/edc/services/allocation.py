@@ -30,6 +30,7 @@ from hepatrial.edc.models import (
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.roles import Role
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.schedule import plan_visits
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -98,7 +99,7 @@ def design_for(protocol: Protocol, per_stratum: int) -> BlockDesign:
     )
 
 
-@audit.audited
+@service(writes=Writes.CLINICAL)
 def load_list(rlist: RandomizationList, *, operator: str) -> AllocationList:
     """Make ``rlist`` the active list. Run by the system operator, never through the web."""
     if AllocationSlot.objects.filter(participant__isnull=False).exists():
@@ -202,7 +203,7 @@ def randomization_number(slot: AllocationSlot) -> str:
     return f"R{slot.allocation_list_id}-{levels}-{slot.sequence:03d}"
 
 
-@audit.audited
+@service(Action.RANDOMIZE, writes=Writes.CLINICAL)
 def randomize(actor: Actor, screening_number: str, on: dt.date | None = None) -> Allocated:
     """Allocate the participant to an arm; day 0 of their schedule is ``on`` (today)."""
     participant = participant_for(actor, screening_number, Action.RANDOMIZE, lock=True)
@@ -263,7 +264,7 @@ def arm_of(actor: Actor, participant: Participant) -> str | None:
     return slot.arm if slot else None
 
 
-@audit.audited
+@service(Action.EMERGENCY_UNBLIND, writes=Writes.CLINICAL)
 def emergency_unblind(actor: Actor, screening_number: str, reason: str) -> str:
     """Reveal one participant's arm to an authorized investigator, for the participant's safety."""
     participant = participant_for(actor, screening_number, Action.EMERGENCY_UNBLIND, lock=True)

@@ -1,33 +1,20 @@
-"""Locking the trial's clinical data, and the guard that makes a lock hold.
+"""Locking the trial's clinical data (the database lock).
 
-While a lock is open, every save or delete of a clinical model is refused by a model-signal
-guard, whichever service, admin page or script tries it: the lock does not rely on each service
-remembering to check. Locking and reopening are audited with their reasons.
+While a lock is open, every clinical write service is refused first by its boundary
+(:func:`hepatrial.edc.services.boundary.service`), and every insert, update or delete of a
+clinical table by a database trigger (:mod:`hepatrial.edc.lock_triggers`), whichever code
+path tries it. Locking and reopening are audited with their reasons.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
-from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, PreconditionFailed, ValidationFailed
-from hepatrial.edc.models import (
-    AllocationSlot,
-    Consent,
-    DatabaseLock,
-    DerivedValue,
-    Deviation,
-    EligibilityAssessment,
-    FormRecord,
-    ItemValue,
-    Participant,
-    StratumCursor,
-    Visit,
-)
+from hepatrial.edc.models import DatabaseLock
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.services.boundary import DatabaseLocked, Writes, current_lock, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update({
@@ -40,25 +27,9 @@ MESSAGES.update({
     "database.unlock_reason_required": gettext_noop("say why the locked database is reopened"),
     "database.already_locked": gettext_noop("the database is already locked"),
     "database.not_locked": gettext_noop("the database is not locked"),
-    "database.locked": gettext_noop(
-        "the database was locked on %(on)s by %(user)s (%(reason)s); nothing can be changed "
-        "until an administrator reopens it"
-    ),
 })  # fmt: skip
 
-LOCKED_MODELS = (
-    Participant, EligibilityAssessment, Consent, Visit, FormRecord, ItemValue, DerivedValue,
-    Deviation, AllocationSlot, StratumCursor,
-)  # fmt: skip
-"""Models whose rows may not change while the database is locked."""
-
-
-class DatabaseLocked(NotAllowed):
-    """A change was attempted while the clinical data are locked."""
-
-
-def current_lock() -> DatabaseLock | None:
-    return DatabaseLock.objects.filter(unlocked_at=None).order_by("-locked_at").first()
+__all__ = ["DatabaseLocked", "lock_database", "unlock_database"]
 
 
 def _require(actor: Actor) -> None:
@@ -66,7 +37,7 @@ def _require(actor: Actor) -> None:
         raise NotAllowed(Problem("database.lock_administrator_only"))
 
 
-@audit.audited
+@service(Action.LOCK_DATABASE, writes=Writes.ADMINISTRATION)
 def lock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     if not reason.strip():
@@ -81,7 +52,7 @@ def lock_database(actor: Actor, reason: str) -> DatabaseLock:
     return lock
 
 
-@audit.audited
+@service(Action.LOCK_DATABASE, writes=Writes.ADMINISTRATION)
 def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
     _require(actor)
     lock = current_lock()
@@ -96,39 +67,3 @@ def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
                  object_id=lock.pk, old="locked", new="open",
                  reason=lock.unlock_reason)  # fmt: skip
     return lock
-
-
-_checked: ContextVar[tuple[list, DatabaseLock | None] | None] = ContextVar(
-    "lock_checked", default=None
-)
-
-
-def _lock_for_this_write() -> DatabaseLock | None:
-    """:func:`current_lock`, asked once per service run rather than once per row it saves.
-
-    A service's writes share one transaction, so the first answer holds for the rest of them;
-    writes outside a service (a script, the admin) ask every time.
-    """
-    batch = audit.current_batch()
-    if batch is None:
-        return current_lock()
-    memo = _checked.get()
-    if memo is None or memo[0] is not batch:
-        memo = (batch, current_lock())
-        _checked.set(memo)
-    return memo[1]
-
-
-def _refuse_while_locked(sender, instance, **kwargs) -> None:
-    lock = _lock_for_this_write()
-    if lock is not None:
-        raise DatabaseLocked(Problem("database.locked", on=timezone.localdate(lock.locked_at),
-                                     user=lock.locked_by, reason=lock.reason))  # fmt: skip
-
-
-def connect_guard() -> None:
-    for model in LOCKED_MODELS:
-        pre_save.connect(_refuse_while_locked, sender=model, dispatch_uid=f"lock-{model.__name__}")
-        pre_delete.connect(
-            _refuse_while_locked, sender=model, dispatch_uid=f"lock-del-{model.__name__}"
-        )

@@ -18,6 +18,7 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.schedule import create_visit
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -67,7 +68,7 @@ def _set_status(actor: Actor, participant: Participant, status: S, reason: str =
     _audit(actor, participant, "status", item="status", old=old, new=status, reason=reason)
 
 
-@audit.audited
+@service(Action.SCREEN, writes=Writes.CLINICAL)
 def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
     """Register a person being screened and give them the next screening number of the site."""
     if site_code not in actor.roles:
@@ -98,7 +99,7 @@ def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
     return participant
 
 
-@audit.audited
+@service(Action.ASSESS_ELIGIBILITY, writes=Writes.CLINICAL)
 def assess_eligibility(
     actor: Actor, screening_number: str, answers: dict[str, str], reason: str = ""
 ) -> Participant:
@@ -167,7 +168,7 @@ def assess_eligibility(
     return participant
 
 
-@audit.audited
+@service(Action.RECORD_CONSENT, writes=Writes.CLINICAL)
 def record_consent(
     actor: Actor, screening_number: str, document_version: str, signed_at: dt.datetime
 ) -> Consent:
@@ -204,7 +205,7 @@ def record_consent(
     return consent
 
 
-@audit.audited
+@service(Action.END_PARTICIPATION, writes=Writes.CLINICAL)
 def end_participation(
     actor: Actor, screening_number: str, status: str, ended_on: dt.date, reason: str
 ) -> Participant:

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import PreconditionFailed
-from hepatrial.edc.permissions import Actor
+from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.services.accounts import _require_manages, _user
+from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update({
@@ -35,7 +36,7 @@ def is_locked_out(username: str) -> bool:
     return attempts.exists()
 
 
-@audit.audited
+@service(Action.MANAGE_USERS, writes=Writes.ADMINISTRATION)
 def unlock_user(actor: Actor, username: str) -> None:
     """Lift the lockout of ``username``: its failed sign-ins are forgotten and it may sign in."""
     user = _user(username, lock=True)
