@@ -52,7 +52,7 @@ def _grow(template: list[str], total: int) -> None:
 
     sources = list(m.Participant.objects.filter(screening_number__in=template))
     count = m.Participant.objects.count()
-    next_sequence = max(p.sequence for p in sources) + 1
+    next_sequence = max(m.Participant.objects.values_list("sequence", flat=True)) + 1
     audit_rows = list(m.AuditEvent.objects.filter(participant__in=template))
     while count < total:
         source = sources[count % len(sources)]
