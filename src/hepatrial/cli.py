@@ -22,6 +22,7 @@ PLUGGED_COMMANDS = [
     "hepatrial.reports.cli",
     "hepatrial.edc.commands",
     "hepatrial.interop.cli",
+    "hepatrial.api.commands",
 ]
 """Modules that add their own subcommand through ``register(subparsers)``."""
 

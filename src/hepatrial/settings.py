@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "csp",
     "hepatrial.edc",
     "hepatrial.web",
+    "ninja",
+    "hepatrial.api",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hepatrial.edc.passwords.RecentPasswordValidator", "OPTIONS": {"count": 5}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

@@ -24,6 +24,7 @@ NOT_AUDITED_THEMSELVES = {
     "submission": "a replay guard, not data",
     "stratumcursor": "the list's position; the allocation it serves is audited",
     "notice": "a message; the unblinding it reports is audited",
+    "querymessage": "a step of a query's thread; each step is audited as its query",
 }
 
 

@@ -69,7 +69,7 @@ def test_derived_scores_follow_their_inputs(trial):
     save_form(trial.coordinator, number, "W1", "F.CLIN", CLINICAL_B, base_version=0)
     cp = DerivedValue.objects.get(visit__participant=participant, visit__event_oid="W1",
                                   item_oid="D.CPCLASS")  # fmt: skip
-    assert (cp.text, cp.formula_version) == ("B", "child-pugh-pugh-1973")
+    assert (cp.text, cp.formula_version) == ("B", "child-pugh-table-v2")
     assert cp.inputs["inputs"]["bilirubin"] == 49.6
     changed = save_form(
         trial.coordinator,
@@ -83,7 +83,7 @@ def test_derived_scores_follow_their_inputs(trial):
     meld = DerivedValue.objects.get(visit__participant=participant, visit__event_oid="W1",
                                     item_oid="D.MELD")  # fmt: skip
     assert changed.derived["D.MELD"] == meld.number == 18
-    assert meld.inputs["units"]["bilirubin"] == "µmol/L"
+    assert (meld.inputs["inputs"]["bilirubin"], meld.inputs["units"]["bilirubin"]) == (3.5, "mg/dL")
 
 
 def test_first_infusion_puts_the_participant_on_study(trial):

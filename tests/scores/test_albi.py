@@ -5,7 +5,6 @@ import math
 import pytest
 
 from hepatrial.scores import ScoreInputError, albi, albi_grade, grade_for_albi_score
-from hepatrial.scores.units import BILIRUBIN_MG_DL_TO_UMOL_L
 
 
 def test_albi_is_0_66_log10_bilirubin_minus_0_085_albumin():
@@ -16,10 +15,10 @@ def test_albi_is_0_66_log10_bilirubin_minus_0_085_albumin():
     assert value == pytest.approx(0.66 * math.log10(17) - 0.085 * 35)
 
 
-def test_albi_in_conventional_units_equals_albi_in_si_units():
+def test_albi_converts_mg_dl_with_the_laboratory_factor_17_1():
     conventional = albi(bilirubin=1.2, bilirubin_unit="mg/dL", albumin=3.1, albumin_unit="g/dL")
     si = albi(
-        bilirubin=1.2 * BILIRUBIN_MG_DL_TO_UMOL_L,
+        bilirubin=1.2 * 17.1,
         bilirubin_unit="µmol/L",
         albumin=31,
         albumin_unit="g/L",

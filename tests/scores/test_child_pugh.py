@@ -3,7 +3,6 @@
 import pytest
 
 from hepatrial.scores import ScoreInputError, child_pugh_class, child_pugh_points
-from hepatrial.scores.units import BILIRUBIN_MG_DL_TO_UMOL_L
 
 BEST = {
     "bilirubin": 1.0,
@@ -54,15 +53,12 @@ def test_cholestatic_bilirubin_bands_below_4_from_4_to_10_above_10(bilirubin, ex
     assert item_points(bilirubin=bilirubin, cholestatic=True) == expected
 
 
-def test_bilirubin_in_umol_per_litre_is_converted_with_the_exact_factor():
-    two_mg_dl = 2.0 * BILIRUBIN_MG_DL_TO_UMOL_L
-    three_mg_dl = 3.0 * BILIRUBIN_MG_DL_TO_UMOL_L
-    assert item_points(bilirubin=two_mg_dl, bilirubin_unit="µmol/L") == 2
-    assert item_points(bilirubin=three_mg_dl, bilirubin_unit="umol/L") == 2
-    # The rounded SI table (<34, 34-50, >50 µmol/L) is not used: 34 µmol/L is 1.99 mg/dL.
-    assert item_points(bilirubin=34, bilirubin_unit="µmol/L") == 1
-    assert item_points(bilirubin=51, bilirubin_unit="µmol/L") == 2
-    assert item_points(bilirubin=52, bilirubin_unit="µmol/L") == 3
+def test_bilirubin_in_umol_per_litre_is_scored_by_the_si_limits_not_converted():
+    assert item_points(bilirubin=34.2, bilirubin_unit="µmol/L") == 2
+    assert item_points(bilirubin=34.19, bilirubin_unit="umol/L") == 1
+    assert item_points(bilirubin=51.3, bilirubin_unit="µmol/L") == 2
+    assert item_points(bilirubin=51.31, bilirubin_unit="µmol/L") == 3
+    assert item_points(bilirubin=68.4, bilirubin_unit="µmol/L", cholestatic=True) == 2
 
 
 @pytest.mark.parametrize(

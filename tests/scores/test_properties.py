@@ -1,7 +1,5 @@
-"""Hypothesis properties: monotone in bilirubin, INR and creatinine; always within bounds;
-the same patient in both unit systems gives the same scores."""
-
-import math
+"""Hypothesis properties: monotone in bilirubin, INR and creatinine; always within bounds.
+Unit invariance has its own file, test_unit_invariance.py."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +12,6 @@ from hepatrial.scores import (
     meld3,
     meld_na,
 )
-from hepatrial.scores.units import BILIRUBIN_MG_DL_TO_UMOL_L, CREATININE_MG_DL_TO_UMOL_L
 
 lab = st.floats(min_value=0.0, max_value=60.0, allow_nan=False)
 inr_values = st.floats(min_value=0.5, max_value=10.0, allow_nan=False)
@@ -107,62 +104,3 @@ def test_child_pugh_is_within_5_15_and_monotone_in_bilirubin_and_inr(patient, ri
 def test_albi_grade_is_1_2_or_3(bili, alb):
     grade = albi_grade(bilirubin=bili, bilirubin_unit="mg/dL", albumin=alb, albumin_unit="g/dL")
     assert grade in (1, 2, 3)
-
-
-@settings(max_examples=150, deadline=None)
-@given(patients, ascites, encephalopathy)
-def test_same_patient_in_si_and_conventional_units_gets_the_same_scores(patient, asc, enc):
-    sex, bili, creat, inr, sodium, alb, dialysis = patient
-    bili = max(bili, 0.05)
-    conventional = {"bilirubin": bili, "creatinine": creat, "albumin": alb}
-    si = {
-        "bilirubin": bili * BILIRUBIN_MG_DL_TO_UMOL_L,
-        "creatinine": creat * CREATININE_MG_DL_TO_UMOL_L,
-        "albumin": alb * 10,
-    }
-    units = {
-        "conventional": {
-            "bilirubin_unit": "mg/dL",
-            "creatinine_unit": "mg/dL",
-            "albumin_unit": "g/dL",
-        },
-        "si": {"bilirubin_unit": "µmol/L", "creatinine_unit": "µmol/L", "albumin_unit": "g/L"},
-    }
-    results = []
-    for values, unit_names in [(conventional, units["conventional"]), (si, units["si"])]:
-        labs = {**values, **unit_names}
-        meld_labs = {
-            k: labs[k] for k in ["bilirubin", "bilirubin_unit", "creatinine", "creatinine_unit"]
-        }
-        liver = {k: labs[k] for k in ["bilirubin", "bilirubin_unit", "albumin", "albumin_unit"]}
-        results.append(
-            (
-                meld(**meld_labs, inr=inr, dialysis=dialysis),
-                meld_na(**meld_labs, inr=inr, sodium=sodium, dialysis=dialysis),
-                meld3(
-                    **meld_labs,
-                    inr=inr,
-                    sodium=sodium,
-                    sex=sex,
-                    albumin=labs["albumin"],
-                    albumin_unit=labs["albumin_unit"],
-                    dialysis=dialysis,
-                ),
-                child_pugh_points(**liver, inr=inr, ascites=asc, encephalopathy=enc),
-                albi_grade(**liver),
-            )
-        )
-    assert results[0] == results[1]
-
-
-def test_unit_equivalence_holds_exactly_on_the_child_pugh_thresholds():
-    for mg_dl in [2.0, 3.0, 4.0, 10.0]:
-        for cholestatic in (False, True):
-            common = {"albumin": 40, "albumin_unit": "g/L", "inr": 1.0, "ascites": 0}
-            common |= {"encephalopathy": 0, "cholestatic": cholestatic}
-            conventional = child_pugh_points(bilirubin=mg_dl, bilirubin_unit="mg/dL", **common)
-            si = child_pugh_points(
-                bilirubin=mg_dl * BILIRUBIN_MG_DL_TO_UMOL_L, bilirubin_unit="µmol/L", **common
-            )
-            assert conventional == si
-    assert math.isclose(35 / 10, 3.5)

@@ -32,15 +32,15 @@ def test_child_pugh_needs_inr_or_prothrombin_time():
 def test_formula_versions_name_the_formula_and_its_year():
     versions = {name: d.FORMULA_VERSION for name, d in SCORES.items()}
     assert versions == {
-        "meld": "meld-optn-2016",
-        "meld_na": "meld-na-optn-2016",
-        "meld3": "meld3-optn-2023",
-        "child_pugh_points": "child-pugh-pugh-1973",
-        "child_pugh_class": "child-pugh-pugh-1973",
-        "albi": "albi-johnson-2015",
-        "albi_grade": "albi-johnson-2015",
+        "meld": "meld-optn-2016-v2",
+        "meld_na": "meld-na-optn-2016-v2",
+        "meld3": "meld3-optn-2023-v2",
+        "child_pugh_points": "child-pugh-table-v2",
+        "child_pugh_class": "child-pugh-table-v2",
+        "albi": "albi-johnson-2015-v2",
+        "albi_grade": "albi-johnson-2015-v2",
     }
-    assert SCORES["meld3"].formula_version == "meld3-optn-2023"
+    assert SCORES["meld3"].formula_version == "meld3-optn-2023-v2"
 
 
 def test_units_are_required_arguments_never_defaults():

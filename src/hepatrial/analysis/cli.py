@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         from hepatrial.reports.cli import report_inputs
 
         try:
-            inputs = report_inputs(Path(args.adam), args.protocol)
+            inputs = report_inputs(
+                Path(args.adam), args.protocol, allow_other_protocol=args.other_protocol
+            )
         except (OSError, ValueError) as exc:
             print(exc, file=sys.stderr)
             return 2
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     return write_report(
         Path(args.adam), datasets, plan, out, unblinded=args.unblinded, inputs=inputs,
-        results=results,
+        results=results, language=args.language, plan_file=plan_file,
+        report_version=args.report_version,
     )  # fmt: skip
 
 

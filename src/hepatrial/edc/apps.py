@@ -9,6 +9,3 @@ class EdcConfig(AppConfig):
 
     def ready(self) -> None:
         from hepatrial.edc import signals  # noqa: F401  (connects the audit receivers)
-        from hepatrial.edc.services.lock import connect_guard
-
-        connect_guard()

@@ -1,4 +1,5 @@
-"""``hepatrial export adam|odm|report``, ``import odm``, ``lock|unlock`` and ``unlock-user``.
+"""``hepatrial export adam|odm|report``, ``import odm``, ``lock|unlock``, ``unlock-user`` and
+``derive --recompute``.
 
 Every command names the user it acts for (``--as``); their role and sites decide what may
 leave the database, exactly as on the web pages, and each export is audited.
@@ -26,7 +27,8 @@ def _actor(username: str):
 def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
+    from hepatrial.edc.services.signatures import write_signatures
 
     actor = _actor(args.as_user)
     if actor is None:
@@ -40,7 +42,11 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_adam(export.datasets, out)
     screening.to_csv(out / "screening.csv", index=False)
+    write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
+    protocol_text, state = provenance(blinded=export.blinded)
+    (out / "protocol.yaml").write_text(protocol_text, "utf-8")
+    (out / "provenance.json").write_text(json.dumps(state, indent=2) + "\n", "utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
     }
@@ -97,8 +103,9 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, screening_frame
+    from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
     actor = _actor(args.as_user)
@@ -112,11 +119,29 @@ def cmd_export_report(args: argparse.Namespace) -> int:
         return 1
     screening = screening_frame(export.sites)
     _, loaded = active_protocol()
+    _, state = provenance(blinded=blinded)
     report = build_report(
-        export.datasets, export.plan, blinded=blinded, screening=screening, protocol=loaded
-    )
+        export.datasets, export.plan, blinded=blinded, screening=screening,
+        provenance=Provenance(loaded, None, state), language=args.language,
+    )  # fmt: skip
     out = report.write(args.out)
     print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")
+    return 0
+
+
+def cmd_session_limit(args: argparse.Namespace) -> int:
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.services.sessions import set_idle_minutes
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        policy = set_idle_minutes(actor, args.minutes)
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"idle session limit: {policy.idle_minutes} minutes")
     return 0
 
 
@@ -154,6 +179,34 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"{args.username} may sign in again")
+    return 0
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    """Re-derive every stored score under the current formula versions (audited per visit)."""
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.recompute import recompute_scores
+
+    if not args.recompute:
+        print("hepatrial derive: say --recompute to re-derive the stored scores", file=sys.stderr)
+        return 2
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        summary = recompute_scores(actor, active_protocol()[1].protocol)
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    moved = len(summary.class_changed)
+    print(
+        f"{summary.visits} visits re-derived: {summary.visits_changed} changed "
+        f"({summary.values_changed} scores changed value, one audit record per visit); "
+        f"{moved} participant{'' if moved == 1 else 's'} changed Child-Pugh class"
+        + (f" ({', '.join(summary.class_changed)})" if summary.class_changed else "")
+        + (f"; {summary.locked} locked visits left as they are" if summary.locked else "")
+    )
     return 0
 
 
@@ -208,6 +261,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="arms in clear (a locked database, or the data-safety board)",
     )
+    report.add_argument("--language", default="en", choices=("en", "zh-hans"))
     report.set_defaults(func=_with_django(cmd_export_report))
     for name, text in (("lock", "lock the clinical data (final analysis)"),
                        ("unlock", "reopen a locked database")):  # fmt: skip
@@ -215,7 +269,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         _as_user(command)
         command.add_argument("--reason", required=True)
         command.set_defaults(func=_with_django(cmd_lock))
+    limit = sub.add_parser("session-limit", help="set the idle session limit (minutes)")
+    limit.add_argument("minutes", type=str)
+    _as_user(limit)
+    limit.set_defaults(func=_with_django(cmd_session_limit))
     unlock_user = sub.add_parser("unlock-user", help="lift a lockout after failed sign-ins")
     unlock_user.add_argument("username", metavar="USER")
     _as_user(unlock_user)
     unlock_user.set_defaults(func=_with_django(cmd_unlock_user))
+    derive = sub.add_parser("derive", help="re-derive the stored scores (MELD, Child-Pugh, ALBI)")
+    derive.add_argument(
+        "--recompute", action="store_true",
+        help="recompute every visit's scores under the current formula versions and settings",
+    )  # fmt: skip
+    _as_user(derive)
+    derive.set_defaults(func=_with_django(cmd_derive))

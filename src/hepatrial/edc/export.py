@@ -446,3 +446,33 @@ def _ae(study, p, seq, term, grade, serious, related, start, end, first_infusion
         "TRTEMFL": "Y" if start and first_infusion and start >= first_infusion else "N",
         "INFRFL": infusion,
     }  # fmt: skip
+
+
+# --- provenance beside the datasets (statistical report, issue 18) ---
+
+
+def provenance(*, blinded: bool) -> tuple[str, dict]:
+    """The protocol text the export ran under and the data's state, for ``provenance.json``.
+
+    The report reads them to name the trial, the protocol version and hash, the data cut-off
+    (the lock's time when locked, else the export's) and who locked the database, and why.
+    """
+    version, loaded = active_protocol()
+    lock = current_lock()
+    now = dt.datetime.now(dt.UTC)
+    state = (
+        {"locked": True, "locked_by": lock.locked_by, "reason": lock.reason,
+         "locked_at": lock.locked_at.isoformat(timespec="seconds")}
+        if lock else {"locked": False}
+    )  # fmt: skip
+    cut_off = lock.locked_at if lock else now
+    return version.text, {
+        "protocol": {
+            "file": "protocol.yaml", "content_hash": version.content_hash,
+            "version": version.version, "registry_id": version.registry_id,
+        },
+        "exported_at": now.isoformat(timespec="seconds"),
+        "data_cut_off": cut_off.date().isoformat(),
+        "database_lock": state,
+        "blinded": blinded,
+    }  # fmt: skip

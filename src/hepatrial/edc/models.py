@@ -354,3 +354,170 @@ class DatabaseLock(models.Model):
     unlocked_at = models.DateTimeField(null=True, blank=True)
     unlocked_by = models.CharField(max_length=150, blank=True)
     unlock_reason = models.TextField(blank=True)
+
+
+# --- Source-data verification and electronic signatures (issue 12, items 2 and 4) ---
+
+
+class SourceVerification(models.Model):
+    """The monitor's verification of one item value against the source document.
+
+    One row per item value: verified by whom, when, at which value and form version. A later
+    change of the value keeps the row and sets ``changed_*``, so the page can say "changed after
+    verification by USER at TIME: old → new" until the monitor verifies it again.
+    """
+
+    item_value = models.OneToOneField(
+        ItemValue, on_delete=models.PROTECT, related_name="verification"
+    )
+    verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField()
+    verified_value = models.TextField(blank=True)
+    """The value as shown when it was verified (text and unit, or the missing-data reason)."""
+    form_version = models.PositiveIntegerField()
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=150, blank=True)
+    changed_to = models.TextField(blank=True)
+
+
+class Signature(models.Model):
+    """An electronic signature of a visit or of a whole casebook (``visit`` empty).
+
+    The signature is bound to its record by ``content_hash``, SHA-256 of the canonical JSON of
+    what the signer could see (:mod:`hepatrial.edc.services.signatures`). A change of that
+    content voids it (``voided_*``); signing again adds a new row, so the history stays.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="signatures"
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="signatures")  # fmt: skip
+    signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=32)
+    """A code of ``hepatrial.edc.services.signatures.MEANINGS``."""
+    scope = models.CharField(max_length=16)
+    """``blinded``: intervention forms and visits are left out of the signed content."""
+    content_hash = models.CharField(max_length=64)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.CharField(max_length=150, blank=True)
+    void_context = models.JSONField(default=dict, blank=True)
+    """What change voided it: ``event``, ``form``, ``items`` (OIDs), ``visit_date``."""
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+
+# --- Data queries -------------------------------------------------------------------------------
+
+
+class Query(models.Model):
+    """A data query on a participant's visit, form or item, with its thread of messages.
+
+    A manual query is raised by a monitor with a question (``text``); an automatic one comes from
+    a protocol rule (``rule``) and reads, in any language, as the problem ``query.<rule>`` with
+    ``params``. An automatic query is identified by its rule and place: the constraint below
+    keeps it from being raised twice, and it closes itself when the rule no longer holds.
+    """
+
+    class Kind(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic")
+        MANUAL = "manual", _("Manual")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="queries")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="queries")
+    form_oid = models.CharField(max_length=64, blank=True)
+    form_repeat = models.PositiveIntegerField(default=0)
+    item_oid = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    rule = models.CharField(max_length=32, blank=True)
+    """The automatic rule (``plausible_range``, ``required_missing``...); blank for a manual one."""
+    params = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
+    """A manual query's question; an automatic one's English text, as recorded when raised."""
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    blinded = models.BooleanField(default=False)
+    """On an infusion form or an arm's intervention visit: invisible to blinded roles."""
+    raised_by = models.CharField(max_length=150)
+    raised_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "rule", "visit", "form_oid", "form_repeat", "item_oid"],
+                condition=models.Q(kind="automatic"),
+                name="one_automatic_query_per_place",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "participant"], name="query_state")]
+        ordering = ["-updated_at", "-id"]
+
+
+class QueryMessage(models.Model):
+    """One step of a query's thread: who did what (raise, answer, close, reopen...), when, why."""
+
+    query = models.ForeignKey(Query, on_delete=models.PROTECT, related_name="messages")
+    at = models.DateTimeField()
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+# --- Locks: casebook, visit and form locks; account security (password history, sessions) ---
+
+
+class RecordLock(models.Model):
+    """A lock of one casebook (participant), visit or form record, set and lifted with reasons.
+
+    Every lock names its participant, and a form lock its visit too, so the database triggers
+    (:mod:`hepatrial.edc.lock_triggers`) find the locks of a row with one indexed look-up. The
+    rows are kept after unlocking, like :class:`DatabaseLock`, so the history stays visible.
+    """
+
+    class Level(models.TextChoices):
+        CASEBOOK = "casebook", _("Casebook")
+        VISIT = "visit", _("Visit")
+        FORM = "form", _("Form")
+
+    level = models.CharField(max_length=8, choices=Level.choices)
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, related_name="+")
+    form_record = models.ForeignKey(
+        FormRecord, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    locked_at = models.DateTimeField()
+    locked_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.CharField(max_length=150, blank=True)
+    unlock_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "unlocked_at"], name="recordlock_open")]
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password a user was given; a new one may not repeat the last five."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    password = models.CharField(max_length=128)
+    set_at = models.DateTimeField()
+
+
+class SessionPolicy(models.Model):
+    """The idle session limit an administrator set; the newest row holds (history kept)."""
+
+    idle_minutes = models.PositiveIntegerField()
+    set_at = models.DateTimeField()
+    set_by = models.CharField(max_length=150)

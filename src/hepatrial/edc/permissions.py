@@ -42,6 +42,8 @@ class Action(StrEnum):
     EXPORT_UNBLINDED = "export_unblinded"
     REPORT_UNBLINDED = "report_unblinded"
     LOCK_DATABASE = "lock_database"
+    RECOMPUTE_SCORES = "recompute_scores"
+    APPROVE_REPORT = "approve_report"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
     RAISE_QUERY = "raise_query"
@@ -74,6 +76,8 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.EXPORT_UNBLINDED: _("export unblinded data"),
     Action.REPORT_UNBLINDED: _("produce an unblinded report"),
     Action.LOCK_DATABASE: _("lock or reopen the database"),
+    Action.RECOMPUTE_SCORES: _("recompute the stored scores"),
+    Action.APPROVE_REPORT: _("approve a statistical report"),
     Action.VIEW_AUDIT: _("read the audit trail"),
     Action.MANAGE_USERS: _("manage users"),
     Action.RAISE_QUERY: _("raise a data query"),
@@ -112,6 +116,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR}),
     Action.REPORT_UNBLINDED: frozenset({R.STATISTICIAN, R.ADMINISTRATOR, R.DSMB}),
     Action.LOCK_DATABASE: frozenset({R.ADMINISTRATOR}),
+    Action.RECOMPUTE_SCORES: frozenset({R.ADMINISTRATOR}),
+    Action.APPROVE_REPORT: frozenset({R.STATISTICIAN}),
     Action.VIEW_AUDIT: frozenset({R.ADMINISTRATOR, R.MONITOR}),
     Action.MANAGE_USERS: frozenset({R.ADMINISTRATOR}),
     Action.RAISE_QUERY: frozenset({R.MONITOR}),

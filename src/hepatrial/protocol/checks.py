@@ -16,6 +16,7 @@ from hepatrial.protocol.model import (
     Protocol,
 )
 from hepatrial.scores import SCORES
+from hepatrial.scores.settings import TableError
 from hepatrial.scores.units import QUANTITIES
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -38,10 +39,11 @@ MASKABLE_ROLES = {
 def score_inputs(score: str) -> tuple[set[str], set[str], tuple[tuple[str, ...], ...]]:
     """(required, optional, one-of groups) of a score's inputs, from the scores' own registry.
 
-    Unit arguments are left out: capture passes each input in its item's canonical unit.
+    Unit arguments are left out: capture passes each input with the unit it was entered in.
+    So is ``settings``, which comes from the protocol's ``scores`` section.
     """
     definition = SCORES[score]
-    names = {name for name in definition.inputs if not name.endswith("_unit")}
+    names = {n for n in definition.inputs if not n.endswith("_unit") and n != "settings"}
     required = {name for name in definition.required if name in names}
     return required, names - required, definition.one_of
 
@@ -54,6 +56,7 @@ def check_references(protocol: Protocol) -> list[Problem]:
         _events,
         _randomization,
         _derived_items,
+        _score_settings,
         _rules,
         _masking,
         _analysis,
@@ -276,6 +279,27 @@ def _derived_items(p: Protocol) -> Iterator[Problem]:
                     ("derived_items", i, "inputs"),
                     (f"{derived.score} needs {' or '.join(group)}"),
                 )
+
+
+FACTOR_TOLERANCE = 0.01
+"""A laboratory factor more than 1 % from the molar-mass factor is a typing error (1.71)."""
+
+
+def _score_settings(p: Protocol) -> Iterator[Problem]:
+    try:
+        table = p.scores.child_pugh.table()
+    except TableError as exc:
+        yield ("scores", "child_pugh"), str(exc)
+        return
+    for path, message in table.problems():
+        yield ("scores", "child_pugh", *path), message
+    for name, factor in p.scores.conversion_factors.model_dump().items():
+        exact = QUANTITIES[name].units["mg/dL"].factor
+        if abs(factor / exact - 1) > FACTOR_TOLERANCE:
+            yield (
+                ("scores", "conversion_factors", name),
+                f"{factor:g} µmol/L per mg/dL is more than 1 % from the molar-mass {exact:.3f}",
+            )
 
 
 def _rules(p: Protocol) -> Iterator[Problem]:

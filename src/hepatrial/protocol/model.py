@@ -23,6 +23,16 @@ from pydantic import (
     model_validator,
 )
 
+from hepatrial.scores.settings import (
+    DEFAULT_CHILD_PUGH_SOURCE,
+    DEFAULT_CHILD_PUGH_TEXT,
+    LABORATORY_FACTORS,
+    Band,
+    ChildPughTable,
+    ScoreSettings,
+    TableError,
+)
+
 Oid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$", max_length=64)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -313,7 +323,66 @@ class DerivedItem(Strict):
         "meld", "meld_na", "meld3", "child_pugh_points", "child_pugh_class", "albi", "albi_grade"
     ]
     inputs: dict[str, Oid]
-    """Score argument → the item OID it reads; the value is taken in that item's canonical unit."""
+    """Score argument → the item OID it reads; the value is taken in the unit it was entered in
+    (the protocol's ``scores`` settings say how each score treats each unit)."""
+
+
+def _default_bands(criterion: str):
+    return lambda: DEFAULT_CHILD_PUGH_TEXT[criterion]
+
+
+BandTexts = Annotated[list[NonEmpty], Field(min_length=3, max_length=3)]
+"""Three printed bands, for 1, 2 and 3 points: ``["<34.2", "34.2-51.3", ">51.3"]``."""
+
+
+class ChildPughLimits(Strict):
+    """The Child-Pugh table the protocol names; each value is scored in the unit entered.
+
+    Soundness (no overlap, no gap, one direction, every unit present) is checked in
+    :mod:`hepatrial.protocol.checks`, which can say where a bad band sits.
+    """
+
+    source: NonEmpty = DEFAULT_CHILD_PUGH_SOURCE
+    bilirubin: dict[str, BandTexts] = Field(default_factory=_default_bands("bilirubin"))
+    cholestatic_bilirubin: dict[str, BandTexts] = Field(
+        default_factory=_default_bands("cholestatic_bilirubin")
+    )
+    albumin: dict[str, BandTexts] = Field(default_factory=_default_bands("albumin"))
+    inr: BandTexts = Field(default_factory=_default_bands("inr"))
+    pt_prolongation_s: BandTexts = Field(default_factory=_default_bands("pt_prolongation_s"))
+
+    @field_validator("bilirubin", "cholestatic_bilirubin", "albumin", "inr", "pt_prolongation_s")
+    @classmethod
+    def _readable_bands(cls, value: dict[str, list[str]] | list[str]):
+        for texts in value.values() if isinstance(value, dict) else [value]:
+            for text in texts:
+                try:
+                    Band.parse(text)
+                except TableError as exc:
+                    raise ValueError(str(exc)) from None
+        return value
+
+    def table(self) -> ChildPughTable:
+        return ChildPughTable.parse(self.source, self.model_dump(exclude={"source"}))
+
+
+class ConversionFactors(Strict):
+    """µmol/L per mg/dL for the MELD family and ALBI (laboratory convention by default)."""
+
+    bilirubin: float = Field(default=LABORATORY_FACTORS["bilirubin"], gt=0)
+    creatinine: float = Field(default=LABORATORY_FACTORS["creatinine"], gt=0)
+
+
+class ScoreSettingsSpec(Strict):
+    """``scores:`` in a protocol file; every part may be left out to take the defaults."""
+
+    conversion_factors: ConversionFactors = Field(default_factory=ConversionFactors)
+    child_pugh: ChildPughLimits = Field(default_factory=ChildPughLimits)
+
+    def settings(self) -> ScoreSettings:
+        return ScoreSettings(
+            child_pugh=self.child_pugh.table(), factors=self.conversion_factors.model_dump()
+        )
 
 
 class Population(Strict):
@@ -375,8 +444,13 @@ class Protocol(Strict):
     events: list[Event] = Field(min_length=1)
     forms: list[Form] = Field(min_length=1)
     derived_items: list[DerivedItem] = Field(default_factory=list)
+    scores: ScoreSettingsSpec = Field(default_factory=ScoreSettingsSpec)
     rules: list[CrossItemRule] = Field(default_factory=list)
     analysis: AnalysisPlan
+
+    def score_settings(self) -> ScoreSettings:
+        """The Child-Pugh table and laboratory factors every score of this trial uses."""
+        return self.scores.settings()
 
     def items(self) -> dict[str, Item]:
         """Every captured item by OID."""

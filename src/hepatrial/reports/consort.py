@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hepatrial.reports.i18n import tr
 from hepatrial.reports.numbers import ESC
 
 LINE = 15
@@ -97,17 +98,17 @@ def exclusion_reasons(screening: pd.DataFrame) -> list[str]:
         for i, code in enumerate(c.strip() for c in codes.split(";") if c.strip()):
             by_criterion[(code, names[i] if i < len(names) and names[i] else code)] += 1
     excluded = len(screening) - counts["randomized"]
-    lines = [f"Excluded (n={excluded})"]
-    lines.append(f"Not meeting eligibility criteria (n={counts['screen_failed']})")
+    lines = [tr("Excluded (n={n})", n=excluded)]
+    lines.append(tr("Not meeting eligibility criteria (n={n})", n=counts["screen_failed"]))
     for (code, label), n in sorted(by_criterion.items(), key=lambda kv: (-kv[1], kv[0][0])):
         short = label if len(label) <= 34 else label[:33] + "…"
         lines.append(f"   {code} {short} (n={n})" if short != code else f"   {code} (n={n})")
     if sum(by_criterion.values()) > counts["screen_failed"]:
-        lines.append("   (a person may fail more than one criterion)")
-    lines.append(f"Declined to participate (n={counts['declined']})")
+        lines.append("   " + tr("(a person may fail more than one criterion)"))
+    lines.append(tr("Declined to participate (n={n})", n=counts["declined"]))
     if counts["pending"]:
-        lines.append(f"Eligible, not yet randomized (n={counts['pending']})")
-    lines.append(f"Other reasons (n={counts['other']})")
+        lines.append(tr("Eligible, not yet randomized (n={n})", n=counts["pending"]))
+    lines.append(tr("Other reasons (n={n})", n=counts["other"]))
     return lines
 
 
@@ -119,46 +120,56 @@ def consort_svg(
     width = 40 + (WIDTH + 20) * max(len(arms), 2)
     middle = width / 2
     parts: list[str] = []
-    stages: list[tuple[str, float]] = [("Enrollment", 10)]
+    stages: list[tuple[str, float]] = [(tr("Enrollment"), 10)]
     if screening is not None:
         assessed = Box(
-            middle - WIDTH / 2 - 80, 10, [f"Assessed for eligibility (n={len(screening)})"]
+            middle - WIDTH / 2 - 80, 10, [tr("Assessed for eligibility (n={n})", n=len(screening))]
         )
         excluded = Box(middle - 60, assessed.bottom + GAP, exclusion_reasons(screening), WIDTH + 60)
-        randomized = Box(assessed.x, excluded.bottom + GAP, [f"Randomized (n={len(adsl)})"])
+        randomized = Box(assessed.x, excluded.bottom + GAP, [tr("Randomized (n={n})", n=len(adsl))])
         parts += [assessed.svg(), excluded.svg(), randomized.svg()]
         parts.append(_arrow(assessed.centre, assessed.bottom, assessed.centre, randomized.y))
         parts.append(_arrow(assessed.centre, excluded.y + 12, excluded.x, excluded.y + 12))
     else:
-        note = Box(middle - WIDTH / 2, 10, ["No screening list (screening.csv) supplied:",
-                                            "the diagram starts at randomization"])  # fmt: skip
-        randomized = Box(middle - WIDTH / 2, note.bottom + GAP, [f"Randomized (n={len(adsl)})"])
+        note = Box(middle - WIDTH / 2, 10, [tr("No screening list (screening.csv) supplied:"),
+                                            tr("the diagram starts at randomization")])  # fmt: skip
+        randomized = Box(
+            middle - WIDTH / 2, note.bottom + GAP, [tr("Randomized (n={n})", n=len(adsl))]
+        )
         parts += [note.svg(), randomized.svg()]
     top = randomized.bottom + GAP
-    stage_rows = [("Allocation", top)]
+    stage_rows = [(tr("Allocation"), top)]
     bottoms = []
     for i, arm in enumerate(arms):
         mine = adsl[adsl["ARMCD"] == arm]
         x = 30 + i * (WIDTH + 20)
         received = int((mine["SAFFL"] == "Y").sum())
-        allocation = Box(x, top, [f"Allocated to {arm_labels[arm]} (n={len(mine)})",
-                                  f"Received allocated intervention (n={received})",
-                                  f"Did not receive it (n={len(mine) - received})"])  # fmt: skip
+        allocation = Box(x, top, [
+            tr("Allocated to {arm} (n={n})", arm=arm_labels[arm], n=len(mine)),
+            tr("Received allocated intervention (n={n})", n=received),
+            tr("Did not receive it (n={n})", n=len(mine) - received),
+        ])  # fmt: skip
         stopped = mine[mine["EOSSTT"] == "DISCONTINUED"]
         reasons = stopped["DCSREAS"].fillna("not given").astype(str).str.lower().value_counts()
         lost = int(reasons.get("lost to follow-up", 0))
-        follow = [f"Lost to follow-up (n={lost})", f"Discontinued (n={len(stopped) - lost})"]
-        follow += [f"   {reason} (n={n})" for reason, n in reasons.items()
+        follow = [
+            tr("Lost to follow-up (n={n})", n=lost),
+            tr("Discontinued (n={n})", n=len(stopped) - lost),
+        ]
+        follow += ["   " + tr("{reason} (n={n})", reason=tr(reason), n=n)
+                   for reason, n in reasons.items()
                    if reason != "lost to follow-up"]  # fmt: skip
         follow_up = Box(x, allocation.bottom + GAP, follow)
         analysed = int((mine["ITTFL"] == "Y").sum())
-        analysis = Box(x, 0, [f"Analysed (n={analysed})",
-                              f"Excluded from analysis (n={len(mine) - analysed})"])  # fmt: skip
+        analysis = Box(x, 0, [
+            tr("Analysed (n={n})", n=analysed),
+            tr("Excluded from analysis (n={n})", n=len(mine) - analysed),
+        ])  # fmt: skip
         bottoms.append((allocation, follow_up, analysis))
         parts.append(_arrow(randomized.centre, randomized.bottom, allocation.centre, top))
     follow_y = max(f.y for _, f, _ in bottoms)
     analysis_y = max(f.bottom for _, f, _ in bottoms) + GAP
-    stage_rows += [("Follow-up", follow_y), ("Analysis", analysis_y)]
+    stage_rows += [(tr("Follow-up"), follow_y), (tr("Analysis"), analysis_y)]
     for allocation, follow_up, analysis in bottoms:
         analysis.y = analysis_y
         parts += [allocation.svg(), follow_up.svg(), analysis.svg()]
@@ -176,6 +187,7 @@ def consort_svg(
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" class="consort">'
+        f'viewBox="0 0 {width} {height}" font-family="Noto Sans, Noto Sans CJK SC, sans-serif" '
+        'class="consort">'
         f"{marker}{''.join(parts)}</svg>"
     )

@@ -19,6 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from hepatrial.reports.i18n import tr  # noqa: E402
+from hepatrial.reports.labels import UNITS  # noqa: E402
+
 STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "hepatrial",
@@ -51,7 +54,7 @@ def _svg(fig) -> str:
 def _risk_rows(ax, arms: Sequence[str], labels: Mapping[str, str], tables: Mapping) -> None:
     """Numbers at risk under the time axis, one row per arm, aligned with the ticks."""
     ax.set_xticks(tables[arms[0]]["time"])
-    ax.text(0, -0.2, "Number at risk", transform=ax.transAxes, fontweight="bold", ha="left")
+    ax.text(0, -0.2, tr("Number at risk"), transform=ax.transAxes, fontweight="bold", ha="left")
     for row, arm in enumerate(arms):
         y = -0.28 - 0.07 * row
         ax.text(-0.06, y, labels[arm], transform=ax.transAxes, ha="right", color=COLOURS[row])
@@ -89,7 +92,7 @@ def step_figure(
                 ax.fill_between(times, lower, upper, step="post", color=COLOURS[i], alpha=0.12)
         ax.set_ylim(0, 1.02)
         ax.set_xlim(left=0)
-        ax.set_xlabel("Days since randomization")
+        ax.set_xlabel(tr("Days since randomization"))
         ax.set_ylabel(ylabel)
         ax.set_title(title, loc="left")
         ax.legend(frameon=False, loc="lower left" if value == "surv" else "upper left")
@@ -98,7 +101,12 @@ def step_figure(
 
 
 def trajectory_figure(
-    summary: Mapping, arms: Sequence[str], labels: Mapping[str, str], *, title: str
+    summary: Mapping,
+    arms: Sequence[str],
+    labels: Mapping[str, str],
+    *,
+    title: str,
+    visit_names: Mapping[float, str] | None = None,
 ) -> str:
     """Mean with 95% CI at each analysis visit, per arm, slightly dodged so bars do not overlap.
 
@@ -106,6 +114,7 @@ def trajectory_figure(
     crowd the first visits together).
     """
     position = {v["day"]: i for i, v in enumerate(summary["visits"])}
+    visit_names = visit_names or {}
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.2, 3.0))
         for i, arm in enumerate(arms):
@@ -119,8 +128,10 @@ def trajectory_figure(
                      for p in points]  # fmt: skip
             ax.errorbar(x, y, yerr=[below, above], color=COLOURS[i], ls=LINES[i], marker="o",
                         ms=3, capsize=2, label=labels[arm])  # fmt: skip
-        ax.set_xticks(range(len(position)), [v["name"] for v in summary["visits"]])
-        ax.set_ylabel(f"Mean ({summary['unit']})" if summary["unit"] not in ("", "1") else "Mean")
+        ax.set_xticks(range(len(position)), [visit_names.get(v["day"], v["name"])
+                                             for v in summary["visits"]])  # fmt: skip
+        unit = UNITS.get(summary["unit"], summary["unit"])
+        ax.set_ylabel(tr("Mean ({unit})", unit=unit) if unit else tr("Mean"))
         ax.set_title(title, loc="left")
         ax.legend(frameon=False)
         return _svg(fig)

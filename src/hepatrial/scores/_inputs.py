@@ -157,21 +157,45 @@ def number(batch: Batch, name: str, value: Any) -> np.ndarray:
     return batch.note(_many_numbers(value))
 
 
-def to_unit(
-    values: np.ndarray, argument: str, unit_text: Any, quantity_name: str, target: str
-) -> np.ndarray:
-    """Convert ``values`` given in ``unit_text`` to ``target``, snapped; raises on a bad unit."""
+def unit_symbol(argument: str, unit_text: Any, quantity_name: str) -> str:
+    """The registry symbol of ``unit_text``; raises :class:`ScoreUnitError` naming the argument."""
     unit_argument = f"{argument}_unit"
     if unit_text is None:
         raise ScoreUnitError(unit_argument, unit_text, f"the unit of {argument} must be given")
     try:
-        source = resolve_unit(quantity_name, unit_text)
-        destination = resolve_unit(quantity_name, target)
+        return resolve_unit(quantity_name, unit_text).symbol
     except UnitError as exc:
         raise ScoreUnitError(unit_argument, unit_text, str(exc)) from None
-    if source.symbol == destination.symbol:
-        return values
-    return snap(values * (source.factor / destination.factor))
+
+
+LABORATORY_UNIT = "mg/dL"
+"""The unit whose factor a protocol sets (``ScoreSettings.factors``: µmol/L per mg/dL)."""
+
+
+def to_unit(
+    values: np.ndarray,
+    argument: str,
+    unit_text: Any,
+    quantity_name: str,
+    target: str,
+    factors: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """Convert ``values`` given in ``unit_text`` to ``target``, snapped; raises on a bad unit.
+
+    ``factors`` (µmol/L per mg/dL by quantity) replace the registry's molar-mass factor for
+    mg/dL; without them the registry's exact factors apply. The result is snapped even when
+    nothing is converted, so that a value and its exact conversion read the same.
+    """
+    source = unit_symbol(argument, unit_text, quantity_name)
+    if source == target:
+        return snap(values)
+
+    def factor(symbol: str) -> float:
+        if factors and quantity_name in factors and symbol == LABORATORY_UNIT:
+            return factors[quantity_name]
+        return resolve_unit(quantity_name, symbol).factor
+
+    return snap(values * (factor(source) / factor(target)))
 
 
 def normalize_label(text: str) -> str:

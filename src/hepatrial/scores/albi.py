@@ -16,15 +16,29 @@ from hepatrial.scores._inputs import (
     to_unit,
     with_missing,
 )
+from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
 
 GRADE_1_AT_MOST = -2.60
 GRADE_2_AT_MOST = -1.39
-ALBI_VERSION = "albi-johnson-2015"
+ALBI_VERSION = "albi-johnson-2015-v2"
+"""v2: mg/dL converted with the protocol's laboratory factor (17.1), not the molar mass."""
 
 
-def _albi(bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str, batch: Batch):
+def _albi(
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    batch: Batch,
+    settings: ScoreSettings | None,
+):
     bili = to_unit(
-        number(batch, "bilirubin", bilirubin), "bilirubin", bilirubin_unit, "bilirubin", "µmol/L"
+        number(batch, "bilirubin", bilirubin),
+        "bilirubin",
+        bilirubin_unit,
+        "bilirubin",
+        "µmol/L",
+        (settings or DEFAULT_SETTINGS).factors,
     )
     if not batch.many and float(bili) == 0:
         raise ScoreInputError("bilirubin", bilirubin, "must be greater than 0 for ALBI (log10)")
@@ -46,24 +60,39 @@ def grade_for_albi_score(score: Any) -> Any:
 
 
 @in_chunks
-def albi(*, bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str) -> Any:
+def albi(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    settings: ScoreSettings | None = None,
+) -> Any:
     """ALBI = 0.66 log10(bilirubin, µmol/L) - 0.085 albumin (g/L) (Johnson et al., JCO 2015).
 
+    mg/dL is converted with the laboratory factor of ``settings`` (17.1 by default).
     Returned unrounded (publications show two decimals). Bilirubin must be greater than 0: a
     logarithm of 0 does not exist, so a single zero raises and a zero in a batch gives NaN.
     """
     batch = Batch.of(locals())
-    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch)
+    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch, settings)
     return batch.numbers(score, "albi", integer=False)
 
 
 @in_chunks
-def albi_grade(*, bilirubin: Any, bilirubin_unit: str, albumin: Any, albumin_unit: str) -> Any:
+def albi_grade(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    settings: ScoreSettings | None = None,
+) -> Any:
     """ALBI grade 1, 2 or 3 (Johnson et al., JCO 2015): score <= -2.60 | > -2.60 to <= -1.39 |
     > -1.39, applied to the unrounded score (see :func:`grade_for_albi_score`).
 
     On a threshold: a score of exactly -2.60 is grade 1 and exactly -1.39 is grade 2.
     """
     batch = Batch.of(locals())
-    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch)
+    score = _albi(bilirubin, bilirubin_unit, albumin, albumin_unit, batch, settings)
     return batch.numbers(grade_for_albi_score(score), "albi_grade", integer=True)

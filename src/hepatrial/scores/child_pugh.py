@@ -1,9 +1,10 @@
 """Child-Pugh score (Pugh et al., Br J Surg 1973;60:646-649, after Child and Turcotte 1964).
 
-Pugh's table gives bilirubin in mg/100 mL (mg/dL): 1-2, 2-3, >3, and for primary biliary
-cirrhosis 1-4, 4-10, >10. Those thresholds are the ones applied here, after converting the
-bilirubin to mg/dL with the exact factor of the unit registry; the rounded SI tables (<34, 34-50,
->50 µmol/L) are not used. docs/scores.md lists where the two disagree.
+Each laboratory value is scored by the table of the protocol (``settings.child_pugh``) in the
+unit it was entered in: nothing is converted, so 34.2 µmol/L and 2.0 mg/dL both score 2
+bilirubin points by the default table (SI limits as MDCalc and the Chinese guidelines print
+them; mg/dL limits as Pugh printed them). A value exactly on a printed limit falls in the band
+whose printed range includes it. docs/scores.md gives the tables and their sources.
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ from hepatrial.scores._inputs import (
     category,
     in_chunks,
     number,
-    to_unit,
+    snap,
+    unit_symbol,
     with_missing,
 )
+from hepatrial.scores.settings import DEFAULT_SETTINGS, ChildPughTable, ScoreSettings
 
-BILIRUBIN_MG_DL = (2.0, 3.0)
-CHOLESTATIC_BILIRUBIN_MG_DL = (4.0, 10.0)
-ALBUMIN_G_L = (28.0, 35.0)
-INR = (1.7, 2.3)
-PT_PROLONGATION_S = (4.0, 6.0)
 CLASS_B_FROM, CLASS_C_FROM = 7, 10
 
-CHILD_PUGH_VERSION = "child-pugh-pugh-1973"
+CHILD_PUGH_VERSION = "child-pugh-table-v2"
+"""v2: the protocol's table applied in the unit entered (v1, ``child-pugh-pugh-1973``, converted
+µmol/L to mg/dL with the molar-mass factor 17.104 and applied Pugh's mg/dL limits)."""
 
 ASCITES = Category(
     "ascites",
@@ -82,11 +82,14 @@ CHOLESTATIC = Category(
 )
 
 
-def _add_band_points(total: np.ndarray, values: np.ndarray, low: Any, high: Any) -> None:
-    """Add 1 point below ``low``, 2 from ``low`` to ``high`` inclusive, 3 above ``high``."""
-    total += 1.0
-    total += values >= low
-    total += values > high
+def _bands(table: ChildPughTable, criterion: str, argument: str, unit_text: Any, quantity: str):
+    symbol = unit_symbol(argument, unit_text, quantity)
+    try:
+        return table.bands_for(criterion, symbol)
+    except KeyError:
+        raise ScoreInputError(
+            f"{argument}_unit", unit_text, f"the Child-Pugh table has no {symbol} limits"
+        ) from None
 
 
 def _points(
@@ -100,11 +103,16 @@ def _points(
     pt_prolongation_s: Any,
     cholestatic: Any,
     batch: Batch,
+    settings: ScoreSettings | None,
 ) -> np.ndarray:
-    bili = to_unit(
-        number(batch, "bilirubin", bilirubin), "bilirubin", bilirubin_unit, "bilirubin", "mg/dL"
+    table = (settings or DEFAULT_SETTINGS).child_pugh
+    bilirubin_bands = _bands(table, "bilirubin", "bilirubin", bilirubin_unit, "bilirubin")
+    cholestatic_bands = _bands(
+        table, "cholestatic_bilirubin", "bilirubin", bilirubin_unit, "bilirubin"
     )
-    alb = to_unit(number(batch, "albumin", albumin), "albumin", albumin_unit, "albumin", "g/L")
+    albumin_bands = _bands(table, "albumin", "albumin", albumin_unit, "albumin")
+    bili = snap(number(batch, "bilirubin", bilirubin))
+    alb = snap(number(batch, "albumin", albumin))
     ascites_grade = category(batch, ASCITES, ascites)
     encephalopathy_grade = category(batch, ENCEPHALOPATHY, encephalopathy)
     cholestatic_flag = category(batch, CHOLESTATIC, cholestatic)
@@ -112,42 +120,32 @@ def _points(
         if not batch.many:
             raise ScoreInputError("inr", None, "either inr or pt_prolongation_s must be given")
         inr = np.nan
-    inr_ = number(batch, "inr", inr) if inr is not None else np.asarray(np.nan)
+    inr_ = snap(number(batch, "inr", inr)) if inr is not None else np.asarray(np.nan)
     pt = np.asarray(np.nan)
     if pt_prolongation_s is not None:
-        pt = number(batch, "pt_prolongation_s", pt_prolongation_s)
+        pt = snap(number(batch, "pt_prolongation_s", pt_prolongation_s))
 
     shape = batch.shape
-    total = np.zeros(shape)
-    cholestatic_disease = cholestatic_flag == 1
-    _add_band_points(
-        total,
-        bili,
-        np.where(cholestatic_disease, CHOLESTATIC_BILIRUBIN_MG_DL[0], BILIRUBIN_MG_DL[0]),
-        np.where(cholestatic_disease, CHOLESTATIC_BILIRUBIN_MG_DL[1], BILIRUBIN_MG_DL[1]),
+    bili, alb, inr_, pt = (np.broadcast_to(v, shape) for v in (bili, alb, inr_, pt))
+    total = np.where(
+        np.broadcast_to(cholestatic_flag == 1, shape),
+        cholestatic_bands.points(bili),
+        bilirubin_bands.points(bili),
     )
-    total += 1.0
-    total += alb <= ALBUMIN_G_L[1]
-    total += alb < ALBUMIN_G_L[0]
+    total += albumin_bands.points(alb)
     has_inr = ~np.isnan(inr_)
     if has_inr.all():
-        _add_band_points(total, inr_, *INR)
-        coagulation_missing = np.zeros((), dtype=bool)
+        total += table.inr.points(inr_)
     else:
-        coagulation_points = np.zeros(shape)
-        _add_band_points(coagulation_points, inr_, *INR)
-        pt_points = np.zeros(shape)
-        _add_band_points(pt_points, pt, *PT_PROLONGATION_S)
-        total += np.where(has_inr, coagulation_points, pt_points)
-        coagulation_missing = ~has_inr & np.isnan(pt)
+        total += np.where(has_inr, table.inr.points(inr_), table.pt_prolongation_s.points(pt))
     total += 1.0
     total += ascites_grade >= 1
     total += ascites_grade >= 2
     total += 1.0
     total += encephalopathy_grade >= 1
     total += encephalopathy_grade >= 3
-    missing = any_missing(bili, alb, ascites_grade, encephalopathy_grade, cholestatic_flag)
-    return with_missing(total, missing | coagulation_missing)
+    missing = any_missing(ascites_grade, encephalopathy_grade, cholestatic_flag)
+    return with_missing(total, missing)
 
 
 _CLASS_BY_POINTS = np.array(
@@ -178,20 +176,23 @@ def child_pugh_points(
     inr: Any = None,
     pt_prolongation_s: Any = None,
     cholestatic: Any = False,
+    settings: ScoreSettings | None = None,
 ) -> Any:
-    """Child-Pugh points, 5 to 15 (Pugh et al., Br J Surg 1973).
+    """Child-Pugh points, 5 to 15 (Pugh et al., Br J Surg 1973), by the table of ``settings``.
 
-    Each of five items scores 1, 2 or 3 points:
+    Each of five items scores 1, 2 or 3 points; by the default table:
 
-    - bilirubin (mg/dL): < 2 | 2 to 3 | > 3; cholestatic disease (PBC, PSC): < 4 | 4 to 10 | > 10
-    - albumin (g/L): > 35 | 28 to 35 | < 28
+    - bilirubin: < 34.2 | 34.2 to 51.3 | > 51.3 µmol/L, or < 2 | 2 to 3 | > 3 mg/dL; cholestatic
+      disease (PBC, PSC): < 68.4 | 68.4 to 171 | > 171 µmol/L, or < 4 | 4 to 10 | > 10 mg/dL
+    - albumin: > 35 | 28 to 35 | < 28 g/L, or > 3.5 | 2.8 to 3.5 | < 2.8 g/dL
     - INR: < 1.7 | 1.7 to 2.3 | > 2.3; or, without INR, prothrombin time prolongation (s):
       < 4 | 4 to 6 | > 6. When both are given, INR is used.
     - ascites: none | mild | moderate-severe
     - hepatic encephalopathy: none | grade 1-2 | grade 3-4
 
-    On a threshold: the middle band is closed at both ends, so exactly 2.0 and 3.0 mg/dL, 28 and
-    35 g/L, INR 1.7 and 2.3, and 4 and 6 seconds all score 2 points.
+    Laboratory values are compared in the unit given, with the limits the table prints for that
+    unit. On a limit: the middle band is closed at both ends, so exactly 34.2 and 51.3 µmol/L,
+    2.0 and 3.0 mg/dL, 28 and 35 g/L, INR 1.7 and 2.3, and 4 and 6 seconds all score 2 points.
     """
     batch = Batch.of(locals())
     total = _points(
@@ -205,6 +206,7 @@ def child_pugh_points(
         pt_prolongation_s,
         cholestatic,
         batch,
+        settings,
     )
     return batch.numbers(total, "child_pugh_points", integer=True)
 
@@ -221,6 +223,7 @@ def child_pugh_class(
     inr: Any = None,
     pt_prolongation_s: Any = None,
     cholestatic: Any = False,
+    settings: ScoreSettings | None = None,
 ) -> Any:
     """Child-Pugh class (Pugh 1973): A for 5-6 points, B for 7-9, C for 10-15.
 
@@ -239,5 +242,6 @@ def child_pugh_class(
         pt_prolongation_s,
         cholestatic,
         batch,
+        settings,
     )
     return batch.labels(_class_from_points(total), "child_pugh_class")

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 
+from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
 from hepatrial.scores.table import INPUT_COLUMNS, SCORE_COLUMNS, score_table
 
 _FLAG_HELP = {
@@ -55,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Conventions and accepted spellings: docs/scores.md."
         ),
     )
+    parser.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="score by this protocol's Child-Pugh table and conversion factors "
+        "(default: the published tables, factors 17.1 and 88.4)",
+    )
     batch = parser.add_argument_group("batch")
     batch.add_argument(
         "--csv", metavar="IN", help=f"input CSV with columns {', '.join(INPUT_COLUMNS)}"
@@ -71,18 +78,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     patient.add_argument(
         "--cholestatic",
         action="store_true",
-        help="cholestatic disease (PBC/PSC): Child-Pugh bilirubin thresholds 4 and 10 mg/dL",
+        help="cholestatic disease (PBC/PSC): Child-Pugh bilirubin 68.4-171 µmol/L, 4-10 mg/dL",
     )
     parser.set_defaults(func=run)
 
 
+def _settings(args: argparse.Namespace) -> ScoreSettings | None:
+    """The settings of ``--protocol`` (``None`` after printing why it cannot be used)."""
+    if not getattr(args, "protocol", None):
+        return DEFAULT_SETTINGS
+    from hepatrial.protocol import ProtocolError, load_protocol
+
+    try:
+        return load_protocol(args.protocol).protocol.score_settings()
+    except ProtocolError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings is None:
+        return 2
     if args.csv or args.out:
-        return _run_batch(args)
-    return _run_patient(args)
+        return _run_batch(args, settings)
+    return _run_patient(args, settings)
 
 
-def _run_batch(args: argparse.Namespace) -> int:
+def _run_batch(args: argparse.Namespace, settings: ScoreSettings) -> int:
     if not (args.csv and args.out):
         print("hepatrial score: --csv and --out go together", file=sys.stderr)
         return 2
@@ -96,7 +119,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         print(f"hepatrial score: cannot read {args.csv}: {exc}", file=sys.stderr)
         return 2
     try:
-        scored, problems = score_table(table)
+        scored, problems = score_table(table, settings)
     except ValueError as exc:
         print(f"hepatrial score: {args.csv}: {exc}", file=sys.stderr)
         return 2
@@ -110,7 +133,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _run_patient(args: argparse.Namespace) -> int:
+def _run_patient(args: argparse.Namespace, settings: ScoreSettings) -> int:
     row = {name: "" for name in INPUT_COLUMNS}
     for name in _FLAG_HELP:
         value = getattr(args, name)
@@ -122,7 +145,7 @@ def _run_patient(args: argparse.Namespace) -> int:
             "hepatrial score: give patient values as flags, or --csv IN --out OUT", file=sys.stderr
         )
         return 2
-    scored, problems = score_table(pd.DataFrame([row], dtype=str))
+    scored, problems = score_table(pd.DataFrame([row], dtype=str), settings)
     if problems:
         print(f"hepatrial score: {problems[0].reason}", file=sys.stderr)
         return 1

@@ -4,6 +4,10 @@ Sources: OPTN Policy 9.1.D (MELD, in force 2002-2016; MELD-Na, in force January 
 2023; MELD 3.0, in force from 13 July 2023); Kamath et al., Hepatology 2001;33:464-470;
 Kim et al., N Engl J Med 2008;359:1018-1026 (MELD-Na); Kim et al., Gastroenterology
 2021;161:1887-1895 (MELD 3.0). See docs/scores.md for every convention.
+
+µmol/L values are converted to mg/dL with the laboratory factors of ``settings`` (the
+protocol's :class:`~hepatrial.scores.settings.ScoreSettings`; by default 17.1 µmol/L per mg/dL
+of bilirubin and 88.4 of creatinine), so that 34.2 µmol/L is exactly 2.0 mg/dL.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from hepatrial.scores._inputs import (
     to_unit,
     with_missing,
 )
+from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
 
 LAB_FLOOR = 1.0
 """Bilirubin, INR and creatinine below 1.0 (mg/dL, ratio) are set to 1.0."""
@@ -35,9 +40,10 @@ MELD_CAP = 40
 MELD_NA_APPLIES_ABOVE = 11
 """The sodium term is applied only when the rounded MELD(i) is greater than 11."""
 
-MELD_VERSION = "meld-optn-2016"
-MELD_NA_VERSION = "meld-na-optn-2016"
-MELD3_VERSION = "meld3-optn-2023"
+MELD_VERSION = "meld-optn-2016-v2"
+MELD_NA_VERSION = "meld-na-optn-2016-v2"
+MELD3_VERSION = "meld3-optn-2023-v2"
+"""v2: µmol/L converted with the protocol's laboratory factors (17.1, 88.4), not molar masses."""
 
 DIALYSIS = Category(
     "dialysis",
@@ -61,9 +67,16 @@ def _lab_values(
     creatinine_unit: Any,
     inr: Any,
     dialysis: Any,
+    settings: ScoreSettings | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    factors = (settings or DEFAULT_SETTINGS).factors
     bilirubin_mg_dl = to_unit(
-        number(batch, "bilirubin", bilirubin), "bilirubin", bilirubin_unit, "bilirubin", "mg/dL"
+        number(batch, "bilirubin", bilirubin),
+        "bilirubin",
+        bilirubin_unit,
+        "bilirubin",
+        "mg/dL",
+        factors,
     )
     creatinine_mg_dl = to_unit(
         number(batch, "creatinine", creatinine),
@@ -71,6 +84,7 @@ def _lab_values(
         creatinine_unit,
         "creatinine",
         "mg/dL",
+        factors,
     )
     return (
         bilirubin_mg_dl,
@@ -129,6 +143,7 @@ def meld(
     creatinine_unit: str,
     inr: Any,
     dialysis: Any = False,
+    settings: ScoreSettings | None = None,
 ) -> Any:
     """MELD as OPTN computed it for allocation before 2016 (OPTN Policy 9.1.D; Kamath 2001).
 
@@ -141,7 +156,7 @@ def meld(
     """
     batch = Batch.of(locals())
     bili, creat, inr_, dial = _lab_values(
-        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis
+        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
     )
     score = np.minimum(_rounded_meld_i(bili, creat, inr_, dial, batch.shape), MELD_CAP)
     return batch.numbers(with_missing(score, any_missing(bili, inr_, dial)), "meld", integer=True)
@@ -158,6 +173,7 @@ def meld_na(
     sodium: Any,
     sodium_unit: str = "mmol/L",
     dialysis: Any = False,
+    settings: ScoreSettings | None = None,
 ) -> Any:
     """MELD-Na as OPTN computed it from January 2016 (OPTN Policy 9.1.D 2016; Kim NEJM 2008).
 
@@ -170,7 +186,7 @@ def meld_na(
     """
     batch = Batch.of(locals())
     bili, creat, inr_, dial = _lab_values(
-        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis
+        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
     )
     sodium_mmol = to_unit(
         number(batch, "sodium", sodium), "sodium", sodium_unit, "sodium", "mmol/L"
@@ -201,6 +217,7 @@ def meld3(
     albumin_unit: str,
     sodium_unit: str = "mmol/L",
     dialysis: Any = False,
+    settings: ScoreSettings | None = None,
 ) -> Any:
     """MELD 3.0 (Kim et al., Gastroenterology 2021) as OPTN Policy 9.1.D applies it since 2023.
 
@@ -217,7 +234,7 @@ def meld3(
     batch = Batch.of(locals())
     female = category(batch, SEX, sex)
     bili, creat, inr_, dial = _lab_values(
-        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis
+        batch, bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
     )
     sodium_mmol = to_unit(
         number(batch, "sodium", sodium), "sodium", sodium_unit, "sodium", "mmol/L"

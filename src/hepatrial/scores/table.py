@@ -3,7 +3,9 @@
 Every row is read on its own: a cell that cannot be read makes the row "bad", the row is
 reported with its number and reason and gets empty scores, and every other row is still scored.
 An empty cell is not an error: the scores that need it are left empty for that row. Reading is
-per row; the scoring itself is vectorized over all rows.
+per row; the scoring is vectorized over the rows that share their units: each value keeps the
+unit it was entered in and goes to the same score functions as one patient would, so a table
+row and a single call give the same scores.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from hepatrial.scores.child_pugh import (
     child_pugh_points,
 )
 from hepatrial.scores.meld import DIALYSIS, SEX, meld, meld3, meld_na
-from hepatrial.scores.units import UnitError, resolve_unit
+from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
+from hepatrial.scores.units import QUANTITIES, UnitError, resolve_unit
 
 INPUT_COLUMNS = [
     "case_id",
@@ -55,13 +58,15 @@ SCORE_COLUMNS = [
 ALBI_DECIMALS = 4
 
 _MEASURED = {
-    "bilirubin": ("bilirubin", "bilirubin_unit", "mg/dL"),
-    "creatinine": ("creatinine", "creatinine_unit", "mg/dL"),
-    "albumin": ("albumin", "albumin_unit", "g/L"),
-    "inr": ("ratio", None, None),
-    "sodium": ("sodium", None, None),
-    "pt_prolongation_s": ("prothrombin_time", None, None),
+    "bilirubin": ("bilirubin", "bilirubin_unit"),
+    "creatinine": ("creatinine", "creatinine_unit"),
+    "albumin": ("albumin", "albumin_unit"),
+    "inr": ("ratio", None),
+    "sodium": ("sodium", None),
+    "pt_prolongation_s": ("prothrombin_time", None),
 }
+_UNIT_COLUMNS = {unit: QUANTITIES[q].symbols[0] for q, unit in _MEASURED.values() if unit}
+"""Each unit column with the unit assumed for a row whose value is empty (it scores nothing)."""
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null"})
 """Cell texts read as an empty cell (case ignored); none of them is a valid value."""
 
@@ -104,35 +109,37 @@ def _cell(row: dict[str, str], column: str) -> str:
     return "" if text.casefold() in MISSING_MARKERS else text
 
 
-def _read_measurement(row: dict[str, str], column: str) -> float:
-    quantity_name, unit_column, target = _MEASURED[column]
+def _read_measurement(row: dict[str, str], column: str, values: dict[str, object]) -> None:
+    """Put the number of ``column`` (NaN if empty) and its unit symbol into ``values``."""
+    quantity_name, unit_column = _MEASURED[column]
     text = _cell(row, column)
+    if unit_column is not None:
+        values[unit_column] = _UNIT_COLUMNS[unit_column]
     if not text:
-        return math.nan
+        values[column] = math.nan
+        return
     value = _read_number(column, text)
-    if unit_column is None:
-        return value
-    unit_text = _cell(row, unit_column)
-    if not unit_text:
-        raise ScoreInputError(unit_column, unit_text, f"the unit of {column} is missing")
-    try:
-        source = resolve_unit(quantity_name, unit_text)
-        target_unit = resolve_unit(quantity_name, target)
-    except UnitError as exc:
-        raise ScoreInputError(unit_column, unit_text, str(exc)) from None
-    return value * (source.factor / target_unit.factor)
+    if unit_column is not None:
+        unit_text = _cell(row, unit_column)
+        if not unit_text:
+            raise ScoreInputError(unit_column, unit_text, f"the unit of {column} is missing")
+        try:
+            values[unit_column] = resolve_unit(quantity_name, unit_text).symbol
+        except UnitError as exc:
+            raise ScoreInputError(unit_column, unit_text, str(exc)) from None
+    values[column] = value
 
 
-def _read_row(row: dict[str, str]) -> dict[str, float]:
-    """Canonical numbers for one row: bilirubin and creatinine in mg/dL, albumin in g/L.
+def _read_row(row: dict[str, str]) -> dict[str, object]:
+    """One row's numbers in the units entered, the unit symbols, and the categories as codes.
 
     Raises :class:`RowError` listing every unreadable cell of the row.
     """
-    values: dict[str, float] = {}
+    values: dict[str, object] = {}
     errors: list[str] = []
     for column in _MEASURED:
         try:
-            values[column] = _read_measurement(row, column)
+            _read_measurement(row, column, values)
         except ScoreInputError as exc:
             errors.append(str(exc))
     for column, (kind, empty) in _CATEGORIES.items():
@@ -150,44 +157,71 @@ class RowError(ValueError):
     """Every problem found in one row, joined."""
 
 
-def score_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """Every input column kept as given, plus one column per score; and the bad rows."""
+def _empty_row() -> dict[str, object]:
+    return {**{c: math.nan for c in [*_MEASURED, *_CATEGORIES]}, **_UNIT_COLUMNS}
+
+
+def score_table(
+    table: pd.DataFrame, settings: ScoreSettings | None = None
+) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """Every input column kept as given, plus one column per score; and the bad rows.
+
+    ``settings`` are the protocol's Child-Pugh table and laboratory factors (the defaults of
+    :mod:`hepatrial.scores.settings` when not given).
+    """
     missing = [c for c in INPUT_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     text = table.fillna("").astype(str)
     problems: list[RowProblem] = []
-    parsed: list[dict[str, float]] = []
+    parsed: list[dict[str, object]] = []
     for number, row in enumerate(text.to_dict("records"), start=1):
         try:
             parsed.append(_read_row(row))
         except RowError as exc:
             problems.append(RowProblem(number, row["case_id"].strip(), str(exc)))
-            parsed.append({column: math.nan for column in [*_MEASURED, *_CATEGORIES]})
-    columns = {
-        c: snap(np.array([p[c] for p in parsed], dtype=float)) for c in [*_MEASURED, *_CATEGORIES]
-    }
-    scores = _score_columns(columns)
+            parsed.append(_empty_row())
+    frame = pd.DataFrame(parsed, columns=[*_MEASURED, *_CATEGORIES, *_UNIT_COLUMNS])
+    scores: dict[str, list[object]] = {name: [None] * len(frame) for name in SCORE_COLUMNS}
+    for _, group in frame.groupby(list(_UNIT_COLUMNS), sort=False):
+        rows = group.index.to_numpy()
+        columns = {c: group[c].to_numpy(dtype=float) for c in [*_MEASURED, *_CATEGORIES]}
+        units = {u: group[u].iloc[0] for u in _UNIT_COLUMNS}
+        for name, values in _score_columns(columns, units, settings or DEFAULT_SETTINGS).items():
+            for position, value in zip(rows, values, strict=True):
+                scores[name][position] = value
     result = table.copy()
     for name in SCORE_COLUMNS:
-        result[name] = scores[name]
+        result[name] = _column(name, scores[name])
     return result, problems
 
 
-def _score_columns(c: dict[str, np.ndarray]) -> dict[str, object]:
+def _column(name: str, values: list[object]) -> object:
+    if name == "child_pugh_class":
+        return np.array(values, dtype=object)
+    if name == "albi":
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    return pd.array([None if v is None or pd.isna(v) else int(v) for v in values], dtype="Int64")
+
+
+def _score_columns(
+    c: dict[str, np.ndarray], units: dict[str, str], settings: ScoreSettings
+) -> dict[str, object]:
     labs = {
         "bilirubin": c["bilirubin"],
-        "bilirubin_unit": "mg/dL",
+        "bilirubin_unit": units["bilirubin_unit"],
         "creatinine": c["creatinine"],
-        "creatinine_unit": "mg/dL",
+        "creatinine_unit": units["creatinine_unit"],
         "inr": c["inr"],
         "dialysis": c["dialysis"],
+        "settings": settings,
     }
     liver = {
         "bilirubin": c["bilirubin"],
-        "bilirubin_unit": "mg/dL",
+        "bilirubin_unit": units["bilirubin_unit"],
         "albumin": c["albumin"],
-        "albumin_unit": "g/L",
+        "albumin_unit": units["albumin_unit"],
+        "settings": settings,
     }
     child_pugh = {
         **liver,
@@ -200,20 +234,17 @@ def _score_columns(c: dict[str, np.ndarray]) -> dict[str, object]:
     sex = np.where(np.isnan(c["sex"]), None, np.where(c["sex"] == 1, "F", "M")).astype(object)
     albi_score = albi(**liver)
     return {
-        "meld": pd.array(meld(**labs), dtype="Int64"),
-        "meld_na": pd.array(meld_na(**labs, sodium=c["sodium"]), dtype="Int64"),
-        "meld3": pd.array(
-            meld3(
-                **labs,
-                sex=sex,
-                sodium=c["sodium"],
-                albumin=c["albumin"],
-                albumin_unit="g/L",
-            ),
-            dtype="Int64",
+        "meld": meld(**labs),
+        "meld_na": meld_na(**labs, sodium=c["sodium"]),
+        "meld3": meld3(
+            **labs,
+            sex=sex,
+            sodium=c["sodium"],
+            albumin=c["albumin"],
+            albumin_unit=units["albumin_unit"],
         ),
-        "child_pugh_points": pd.array(child_pugh_points(**child_pugh), dtype="Int64"),
+        "child_pugh_points": child_pugh_points(**child_pugh),
         "child_pugh_class": child_pugh_class(**child_pugh),
-        "albi": np.round(albi_score, ALBI_DECIMALS),
-        "albi_grade": pd.array(albi_grade(**liver), dtype="Int64"),
+        "albi": np.round(snap(albi_score), ALBI_DECIMALS),
+        "albi_grade": albi_grade(**liver),
     }

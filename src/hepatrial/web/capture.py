@@ -151,7 +151,7 @@ def visit_form(request: HttpRequest, screening_number: str, event_oid: str,
     except NotAllowed as exc:
         return render(request, "web/forbidden.html", {"message": error_text(exc)}, status=403)
     if request.method == "POST":
-        if not view.can_edit:
+        if not view.can_edit and view.lock is None:  # a lock is said by the save, typing kept
             message = gettext("Your role may not enter data on this form.")
             return render(request, "web/forbidden.html", {"message": message}, status=403)
         return _save(request, actor, view)

@@ -2,7 +2,9 @@
 sign-in lockout backend (django-axes; settings and docs/security.md say how it is tuned).
 
 Sessions end two ways: ``SESSION_COOKIE_AGE`` after sign-in (the absolute limit) and
-``SESSION_IDLE_SECONDS`` after the last request. Both are checked here from times kept in the
+the idle limit after the last request (an administrator's choice, else ``SESSION_IDLE_SECONDS``:
+:func:`hepatrial.edc.services.sessions.idle_seconds`, asked only once a session has been idle
+longer than the shortest limit allowed). Both are checked here from times kept in the
 session: Django's own expiry moves on each time the session is saved, which noting the last
 request does, so it alone would not hold the absolute limit. An ended session is signed out before
 the view runs, so the request continues as an anonymous one: a page goes to sign-in, and a form
@@ -20,6 +22,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+
+from hepatrial.edc.services.sessions import IDLE_MINUTES, idle_seconds
 
 LAST_SEEN = "security.last_seen"
 """Session key: the time (seconds since the epoch) of this session's last request."""
@@ -39,6 +43,11 @@ def _session_started(sender, request: HttpRequest, user, **kwargs) -> None:
         request.session[STARTED] = request.session[LAST_SEEN] = time.time()
 
 
+def _shortest_idle() -> int:
+    """Below this idleness no session can have expired, so the limit need not be read."""
+    return min(IDLE_MINUTES[0] * 60, settings.SESSION_IDLE_SECONDS)
+
+
 class IdleSessionMiddleware:
     """Sign out a session idle too long or older than the absolute limit; else note the time."""
 
@@ -51,9 +60,8 @@ class IdleSessionMiddleware:
             started = float(session.setdefault(STARTED, now))
             last = float(session.get(LAST_SEEN, now))
             if (
-                now - last > settings.SESSION_IDLE_SECONDS
-                or now - started > settings.SESSION_COOKIE_AGE
-            ):
+                now - last > _shortest_idle() and now - last > idle_seconds()
+            ) or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
                 request.session[EXPIRED] = True
             elif LAST_SEEN not in session or now - last > TOUCH_SECONDS:

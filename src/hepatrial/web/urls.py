@@ -19,4 +19,8 @@ urlpatterns = [
     path("", include("hepatrial.web.history")),
     path("", include("hepatrial.web.dashboard")),
     path("", include("hepatrial.web.accounts")),
+    path("", include("hepatrial.web.sign")),
+    path("", include("hepatrial.web.queries")),
+    path("", include("hepatrial.web.locks")),
+    path("", include("hepatrial.web.sessions")),
 ]

@@ -24,6 +24,7 @@ from django.db.models import Q
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, NotFound, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import Membership, Site, User
+from hepatrial.edc.passwords import remember_password
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.boundary import Writes, service
@@ -251,6 +252,7 @@ def add_user(
     shown = password or _new_password()
     user.set_password(shown)
     user.save()
+    remember_password(user)
     audit.record("user_add", username=actor.username, object_type="user", object_id=username,
                  new=username, context={"full_name": first, "email": email})  # fmt: skip
     if place is not None:
@@ -310,8 +312,10 @@ def reset_password(actor: Actor, username: str) -> str:
     user = _user(username, lock=True)
     _require_manages(actor, user)
     password = _new_password()
+    _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    remember_password(user)
     audit.record("password_reset", username=actor.username, object_type="user",
                  object_id=user.username)  # fmt: skip
     return password
@@ -323,6 +327,7 @@ def change_own_password(user: User, new_password: str) -> None:
     _check_password(new_password, user, field="new_password1")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    remember_password(user)
     audit.record("password_change", username=user.username, object_type="user",
                  object_id=user.username)  # fmt: skip
 

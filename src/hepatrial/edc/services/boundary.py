@@ -10,8 +10,9 @@
   decorator does not name is a programming error and fails loudly, so the declaration stays true;
 - **the lock**: a service that writes clinical data is refused, before anything else, while the
   database is locked. Casebook, visit and form locks are checked where the body finds those
-  records. Database triggers refuse the same writes whatever the code path
-  (:mod:`hepatrial.edc.services.lock`).
+  records (:mod:`hepatrial.edc.services.record_lock`). Database triggers refuse the same
+  writes whatever the code path (:mod:`hepatrial.edc.lock_triggers`); a trigger's refusal
+  that reaches the boundary becomes the same "locked" problem (:func:`lock_refusal`).
 
 Administration (accounts, sites, the locks themselves) is ``Writes.ADMINISTRATION``: it goes on
 while the clinical data are locked.
@@ -21,15 +22,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from contextvars import ContextVar
 from enum import StrEnum
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed
+from hepatrial.edc.lock_triggers import DATABASE_REFUSED, RECORD_REFUSED
 from hepatrial.edc.models import DatabaseLock
 from hepatrial.edc.permissions import Action, declared_actions
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -38,6 +39,9 @@ MESSAGES.update({
     "database.locked": gettext_noop(
         "the database was locked on %(on)s by %(user)s (%(reason)s); nothing can be changed "
         "until an administrator reopens it"
+    ),
+    "lock.record_refused": gettext_noop(
+        "this change touches a locked casebook, visit or form; nothing was saved"
     ),
 })  # fmt: skip
 
@@ -51,6 +55,11 @@ class Writes(StrEnum):
 
 class DatabaseLocked(NotAllowed):
     """A change was attempted while the clinical data are locked."""
+
+
+class RecordLocked(DatabaseLocked):
+    """A change touched a locked casebook, visit or form: handled like the database lock (the
+    page says so above the form and keeps what was typed)."""
 
 
 def current_lock() -> DatabaseLock | None:
@@ -68,11 +77,22 @@ def refuse_while_database_locked() -> None:
         raise DatabaseLocked(locked_problem(lock))
 
 
-F = TypeVar("F", bound=Callable)
+def lock_refusal(error: DatabaseError) -> DatabaseLocked | None:
+    """The "locked" error a lock trigger's refusal stands for; ``None`` for any other error.
 
-checked_unlocked: ContextVar[bool] = ContextVar("checked_unlocked", default=False)
-"""Set while a clinical service runs that found the database open: its transaction holds that
-answer, so the row-level guard need not ask again for every row."""
+    The one place where a trigger's message becomes what a person reads: a service that missed
+    a check, or a write that bypassed the services, still says who locked what and why.
+    """
+    text = str(error)
+    if DATABASE_REFUSED in text:
+        lock = current_lock()
+        return DatabaseLocked(locked_problem(lock) if lock else Problem("lock.record_refused"))
+    if RECORD_REFUSED in text:
+        return RecordLocked(Problem("lock.record_refused"))
+    return None
+
+
+F = TypeVar("F", bound=Callable)
 
 
 def service(*actions: Action, writes: Writes) -> Callable[[F], F]:
@@ -82,15 +102,17 @@ def service(*actions: Action, writes: Writes) -> Callable[[F], F]:
         @functools.wraps(body)
         def run(*args, **kwargs):
             token = declared_actions.set(frozenset(actions))
-            checked = checked_unlocked.set(False)
             try:
                 with transaction.atomic(), audit.batched():
                     if writes is Writes.CLINICAL:
                         refuse_while_database_locked()
-                        checked_unlocked.set(True)
                     return body(*args, **kwargs)
+            except DatabaseError as error:
+                refused = lock_refusal(error)
+                if refused is None:
+                    raise
+                raise refused from error
             finally:
-                checked_unlocked.reset(checked)
                 declared_actions.reset(token)
 
         run.actions = frozenset(actions)

@@ -22,6 +22,7 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.enrolment import SEES_ENROLMENT, allocation_balance
 from hepatrial.edc.services.listing import overdue_visits, still_expected
+from hepatrial.edc.services.queries import SiteQueryCount, site_query_counts
 from hepatrial.edc.services.schedule import intervention_codes
 from hepatrial.edc.services.views import event_label
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -90,6 +91,7 @@ class Dashboard:
     overdue: list[VisitToChase] = field(default_factory=list)
     recent: list[RecentEvent] = field(default_factory=list)
     balance: dict[str, dict[str, int]] | None = None
+    queries: list[SiteQueryCount] = field(default_factory=list)
 
 
 def _months_later(start: dt.date, months: int) -> dt.date:
@@ -293,4 +295,5 @@ def dashboard(actor: Actor, today: dt.date | None = None) -> Dashboard:
         due_count=due.count(), due=_chase(protocol, due, today),
         overdue_count=overdue.count(), overdue=_chase(protocol, overdue, today),
         recent=recent_events(actor, protocol), balance=balance,
+        queries=site_query_counts(actor),
     )  # fmt: skip

@@ -1,8 +1,9 @@
 """Derived items (MELD, Child-Pugh, ALBI...) recomputed for a visit whenever an input changes.
 
-Inputs come from the visit's own values in their canonical units; an item the visit's event
-does not collect (sex, on the demographics form at screening) is taken from the participant's
-most recent value. Each result keeps the inputs it used and the formula version.
+Inputs come from the visit's own values in the units they were entered in (a bilirubin typed
+in mg/dL is scored by the mg/dL limits of the protocol's Child-Pugh table); an item the visit's
+event does not collect (sex, on the demographics form at screening) is taken from the
+participant's most recent value. Each result keeps the inputs it used and the formula version.
 """
 
 from __future__ import annotations
@@ -20,8 +21,27 @@ from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import DerivedItem, Protocol
 from hepatrial.protocol.values import CheckedValue
 from hepatrial.scores import SCORES, ScoreInputError
+from hepatrial.scores.settings import ScoreSettings
 
 BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+@dataclass(frozen=True)
+class Entered:
+    """A number as it was typed, in the unit it was typed in: what the scores are given."""
+
+    value: float
+    unit: str
+
+
+def _as_entered(text: str, unit: str | None, fallback: object) -> object:
+    if not unit:
+        return fallback
+    try:
+        return Entered(float(text.replace(" ", "")), unit)
+    except ValueError:
+        return fallback
+
 
 MESSAGES.update({
     "score.inputs_missing": gettext_noop("missing %(inputs)s"),
@@ -35,12 +55,20 @@ def stored_input(row: ItemValue | None) -> object:
     if row is None:
         return None
     value = stored_value(row)
+    if row.number is not None:
+        return _as_entered(row.text, row.unit_entered, value)
     return BOOLEAN_TEXT.get(value, value) if isinstance(value, str) else value
 
 
-def _compute(derived: DerivedItem, inputs: dict[str, object], units: dict[str, str]):
+def _compute(
+    derived: DerivedItem,
+    inputs: dict[str, object],
+    units: dict[str, str],
+    settings: ScoreSettings,
+):
     definition = SCORES[derived.score]
     arguments = {name: value for name, value in inputs.items() if value is not None}
+    arguments["settings"] = settings
     for name in list(arguments):
         if f"{name}_unit" in definition.inputs and name in units:
             arguments[f"{name}_unit"] = units[name]
@@ -64,6 +92,8 @@ def typed_input(value: CheckedValue) -> object:
     """A checked (not yet saved) value as scores read it, like a stored row in ``stored_input``."""
     if value.is_missing:
         return None
+    if value.number is not None:
+        return _as_entered(value.text, value.unit_entered, value.number)
     read = value.comparable()
     return BOOLEAN_TEXT.get(read, read) if isinstance(read, str) else read
 
@@ -89,6 +119,7 @@ def compute_derived(
     """
     collected = collected_at(protocol, event_oid)
     items = protocol.items()
+    settings = protocol.score_settings()
     results = []
     for derived in protocol.derived_items:
         if not collected & set(derived.inputs.values()):
@@ -96,57 +127,103 @@ def compute_derived(
         inputs, units = {}, {}
         for name, oid in derived.inputs.items():
             if oid in collected:
-                inputs[name] = at_visit.get(oid)
+                value = at_visit.get(oid)
             else:
-                inputs[name] = stored_input(latest_value(participant, oid))
-            if items[oid].canonical_unit:
+                value = stored_input(latest_value(participant, oid))
+            if isinstance(value, Entered):
+                value, units[name] = value.value, value.unit
+            elif items[oid].canonical_unit:
                 units[name] = items[oid].canonical_unit
-        value, why_missing = _compute(derived, inputs, units)
+            inputs[name] = value
+        value, why_missing = _compute(derived, inputs, units, settings)
         results.append(Computed(derived, value, why_missing, inputs, units))
     return results
 
 
-def derive_visit(
-    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> dict[str, object]:
-    """Recompute every derived item whose inputs the visit collects; return the new values."""
+@dataclass(frozen=True)
+class DerivedChange:
+    """One derived item of a visit whose stored value or formula version is out of date."""
+
+    item_oid: str
+    old: DerivedValue | None
+    was: str
+    """The old value as shown (empty when there was none)."""
+    old_version: str
+    fields: dict[str, object]
+    """What the row gets: number, text, inputs, formula_version, computed_at."""
+
+    @property
+    def now(self) -> str:
+        return _shown_value(self.fields["number"], self.fields["text"])
+
+
+def visit_changes(
+    participant: Participant, visit: Visit, protocol: Protocol
+) -> tuple[dict[str, object], list[DerivedChange]]:
+    """Every derived item of the visit recomputed from its stored values: (values, changes)."""
     at_visit = {
         row.item_oid: stored_input(row)
         for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
     }
     existing = {d.item_oid: d for d in visit.derived.all()}
     results: dict[str, object] = {}
+    changes: list[DerivedChange] = []
+    settings = protocol.score_settings()
     for computed in compute_derived(participant, visit.event_oid, protocol, at_visit):
         derived, value, why_missing = computed.derived, computed.value, computed.why_missing
-        inputs, units = computed.inputs, computed.units
         number = value if isinstance(value, int | float) else None
         text = value if isinstance(value, str) else ""
         version = SCORES[derived.score].formula_version
-        record = {"inputs": inputs, "units": units, "missing": why_missing}
+        record = {"inputs": computed.inputs, "units": computed.units, "missing": why_missing,
+                  "settings": _settings_used(derived, settings)}  # fmt: skip
         old = existing.get(derived.oid)
         if old is None and value is None:
             continue
+        results[derived.oid] = value
         if old and (old.number, old.text, old.formula_version) == (number, text, version):
-            results[derived.oid] = value
             continue
-        was = _shown(old)
         fields = {"number": number, "text": text, "inputs": _jsonable(record),
                   "formula_version": version, "computed_at": timezone.now()}  # fmt: skip
-        if old is None:
-            row = DerivedValue.objects.create(visit=visit, item_oid=derived.oid, **fields)
-        else:
-            row = old
-            for name, field_value in fields.items():
-                setattr(row, name, field_value)
-            row.save(update_fields=list(fields))
+        changes.append(
+            DerivedChange(derived.oid, old, _shown(old), old.formula_version if old else "", fields)
+        )
+    return results, changes
+
+
+def apply_change(visit: Visit, change: DerivedChange) -> DerivedValue:
+    """Write one change (inside the caller's audited transaction)."""
+    if change.old is None:
+        return DerivedValue.objects.create(visit=visit, item_oid=change.item_oid, **change.fields)
+    row = change.old
+    for name, field_value in change.fields.items():
+        setattr(row, name, field_value)
+    row.save(update_fields=list(change.fields))
+    return row
+
+
+def derive_visit(
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
+) -> dict[str, object]:
+    """Recompute every derived item whose inputs the visit collects; return the new values."""
+    results, changes = visit_changes(participant, visit, protocol)
+    for change in changes:
+        row = apply_change(visit, change)
+        inputs = change.fields["inputs"]
         audit.record(
             "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,
             participant=participant.screening_number, site=participant.site.code,
-            item=derived.oid, old=was, new=_shown_value(number, text),
-            context={"event": visit.event_oid, "formula": version, **_jsonable(record)},
+            item=change.item_oid, old=change.was, new=change.now,
+            context={"event": visit.event_oid, "formula": change.fields["formula_version"],
+                     **inputs},
         )  # fmt: skip
-        results[derived.oid] = value
     return results
+
+
+def _settings_used(derived: DerivedItem, settings: ScoreSettings) -> dict[str, object]:
+    """The part of the protocol's score settings that ``derived`` depends on."""
+    if derived.score.startswith("child_pugh"):
+        return {"child_pugh": settings.child_pugh.as_text()}
+    return {"factors": dict(settings.factors)}
 
 
 def _shown(row: DerivedValue | None) -> str:

@@ -32,7 +32,10 @@ from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.derive import derive_visit
 from hepatrial.edc.services.interventions import after_intervention_saved
+from hepatrial.edc.services.lock_check import refuse_if_locked
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.queries import update_automatic_queries
+from hepatrial.edc.services.review import after_change_saved
 from hepatrial.edc.services.rules import check_rules
 from hepatrial.edc.services.schedule import (
     create_visit,
@@ -233,6 +236,7 @@ def save_form(
 
     _check_status(participant, protocol, event_oid)
     visit = _visit(actor, participant, protocol, form, event_oid, visit_repeat)
+    refuse_if_locked(participant, visit, form_oid=form.oid, repeat=repeat if form.repeating else 0)
     record = _record(visit, form, repeat)
     if record.version != base_version:
         changes = _changes_since(record, base_version)
@@ -283,8 +287,10 @@ def save_form(
             site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
         )  # fmt: skip
     derived = derive_visit(actor, participant, visit, protocol)
+    after_change_saved(actor, participant, visit, record, changed)
     if blinded_form:
         deviations += after_intervention_saved(actor, participant, visit, protocol)
+    update_automatic_queries(actor, participant, protocol)
     if submission_id:
         Submission.objects.create(
             submission_id=submission_id, form_record=record, version=new_version

@@ -1,39 +1,20 @@
-"""Locking the trial's clinical data, and the guard that makes a lock hold.
+"""Locking the trial's clinical data (the database lock).
 
-While a lock is open, every save or delete of a clinical model is refused by a model-signal
-guard, whichever service, admin page or script tries it: the lock does not rely on each service
-remembering to check. Locking and reopening are audited with their reasons.
+While a lock is open, every clinical write service is refused first by its boundary
+(:func:`hepatrial.edc.services.boundary.service`), and every insert, update or delete of a
+clinical table by a database trigger (:mod:`hepatrial.edc.lock_triggers`), whichever code
+path tries it. Locking and reopening are audited with their reasons.
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, PreconditionFailed, ValidationFailed
-from hepatrial.edc.models import (
-    AllocationSlot,
-    Consent,
-    DatabaseLock,
-    DerivedValue,
-    Deviation,
-    EligibilityAssessment,
-    FormRecord,
-    ItemValue,
-    Participant,
-    StratumCursor,
-    Visit,
-)
+from hepatrial.edc.models import DatabaseLock
 from hepatrial.edc.permissions import Action, Actor
-from hepatrial.edc.services.boundary import (
-    DatabaseLocked,
-    Writes,
-    checked_unlocked,
-    current_lock,
-    locked_problem,
-    service,
-)
+from hepatrial.edc.services.boundary import DatabaseLocked, Writes, current_lock, service
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
 MESSAGES.update({
@@ -48,11 +29,7 @@ MESSAGES.update({
     "database.not_locked": gettext_noop("the database is not locked"),
 })  # fmt: skip
 
-LOCKED_MODELS = (
-    Participant, EligibilityAssessment, Consent, Visit, FormRecord, ItemValue, DerivedValue,
-    Deviation, AllocationSlot, StratumCursor,
-)  # fmt: skip
-"""Models whose rows may not change while the database is locked."""
+__all__ = ["DatabaseLocked", "lock_database", "unlock_database"]
 
 
 def _require(actor: Actor) -> None:
@@ -90,19 +67,3 @@ def unlock_database(actor: Actor, reason: str) -> DatabaseLock:
                  object_id=lock.pk, old="locked", new="open",
                  reason=lock.unlock_reason)  # fmt: skip
     return lock
-
-
-def _refuse_while_locked(sender, instance, **kwargs) -> None:
-    if checked_unlocked.get():
-        return
-    lock = current_lock()
-    if lock is not None:
-        raise DatabaseLocked(locked_problem(lock))
-
-
-def connect_guard() -> None:
-    for model in LOCKED_MODELS:
-        pre_save.connect(_refuse_while_locked, sender=model, dispatch_uid=f"lock-{model.__name__}")
-        pre_delete.connect(
-            _refuse_while_locked, sender=model, dispatch_uid=f"lock-del-{model.__name__}"
-        )

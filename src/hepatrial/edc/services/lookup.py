@@ -5,6 +5,7 @@ from __future__ import annotations
 from hepatrial.edc.errors import NotFound
 from hepatrial.edc.models import Participant
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.services.lock_check import refuse_if_locked
 from hepatrial.problems import Problem
 
 
@@ -14,7 +15,9 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     Refusing with "not found" rather than "not allowed" keeps the existence of other sites'
     participants private, and of every participant from a role that may not view participants
     (a real and an unknown screening number get the same answer). A role that may view the
-    participant but not do ``action`` is refused with :class:`NotAllowed`.
+    participant but not do ``action`` is refused with :class:`NotAllowed`. ``lock=True``, for a
+    write: the row is locked for the transaction, and a locked casebook is refused
+    (:class:`~hepatrial.edc.services.boundary.RecordLocked`).
     """
     query = Participant.objects.select_related("site", "protocol_version")
     if lock:
@@ -25,4 +28,6 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     if participant is None or not actor.can(Action.VIEW_PARTICIPANTS, participant.site.code):
         raise NotFound(Problem("participant.not_found", participant=screening_number))
     actor.require(action, participant.site.code)
+    if lock:
+        refuse_if_locked(participant)
     return participant

@@ -18,12 +18,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hepatrial.edc.errors import NotFound
-from hepatrial.edc.models import DerivedValue, FormRecord, ItemValue, Participant, Submission, Visit
+from hepatrial.edc.models import (
+    DerivedValue,
+    FormRecord,
+    ItemValue,
+    Participant,
+    RecordLock,
+    Submission,
+    Visit,
+)
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.derive import compute_derived, stored_input, typed_input
 from hepatrial.edc.services.forms import PRE_RANDOMIZATION
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.record_lock import form_lock
 from hepatrial.edc.services.schedule import intervention_codes, timed_events
 from hepatrial.edc.services.views import VisitView
 from hepatrial.protocol.model import DerivedItem, EventKind, Form, Label, Protocol
@@ -80,7 +89,10 @@ class FormView:
     scores: list[Score]
     records: list[RecordSummary]
     can_edit: bool
+    """The role may enter data here and no casebook, visit or form lock covers the form."""
     takes_visit_date: bool
+    lock: RecordLock | None = None
+    """The open lock covering this form (its casebook's, its visit's or its own)."""
 
 
 @dataclass(frozen=True)
@@ -179,12 +191,14 @@ def form_view(
             values = {v.item_oid: _saved(v) for v in record.values.all()}
     site = place.participant.site.code
     action = Action.ENTER_INTERVENTION if place.event_kind == "intervention" else Action.ENTER_DATA
+    lock, _ = form_lock(place.participant, event_oid, visit_repeat, form_oid, repeat)
     return FormView(
         screening_number, site, event_oid, place.event_label, place.event_kind, form, repeat,
         visit_repeat, version, values,
         visit.visit_date if visit else None, visit.window_start if visit else None,
         visit.window_end if visit else None, _scores_on_file(place), records,
-        actor.can(action, site), place.event_kind != EventKind.REPEATING.value,
+        actor.can(action, site) and lock is None, place.event_kind != EventKind.REPEATING.value,
+        lock,
     )  # fmt: skip
 
 

@@ -1,0 +1,118 @@
+"""No blinded role receives an arm through the API: every GET operation, every participant,
+every form at its visits (and the arms' own visits, which must be not found), the audit trail
+page by page and the blinded export, with the words of the protocol (as the page crawler)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from hepatrial.api.main import api as ninja_api
+from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.models import Participant
+from hepatrial.edc.protocols import active_protocol
+from hepatrial.simulate import simulate_trial
+from tests.api.conftest import ApiClient, token_for
+from tests.web.test_blinding_crawler import BLINDED, arm_words, leaks
+
+PARTICIPANT_GETS = ("", "/deviations", "/scores", "/events", "/eligibility", "/consent",
+                    "/randomization", "/end")  # fmt: skip
+
+
+@pytest.fixture
+def simulated(trial):
+    protocol = active_protocol()[1].protocol
+    DemoLoader(simulate_trial(protocol, n_participants=4, seed=7), progress=lambda m: None).run()
+    return protocol
+
+
+def _text(response) -> str:
+    if response.get("Content-Type") == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        return "\n".join(archive.read(name).decode() for name in archive.namelist())
+    return json.dumps(response.json(), ensure_ascii=False)
+
+
+def _walk(client: ApiClient, protocol, blinded: bool = True) -> tuple[list[tuple[str, str]], int]:
+    """(leaks found, forms read) over everything this client may GET."""
+    codes, labels = arm_words(protocol)
+    arm_only = sorted(codes - {arm.code for arm in protocol.arms})
+    infusion_forms = sorted({i.form for arm in protocol.arms for i in arm.interventions})
+    found, forms_read = [], 0
+
+    def check(path: str, **params) -> int:
+        response = client.get(path, **params)
+        text = _text(response)
+        found.extend((path, word) for word in leaks(text, codes, labels))
+        if '"arm"' in text:
+            found.append((path, "arm field"))
+        return response.status_code
+
+    for path in ("/protocol", "/participants", "/exports/adam"):
+        check(path)
+    page = client.get("/audit", limit=500)
+    while page.status_code == 200:
+        found.extend(("/audit", word) for word in leaks(_text(page), codes, labels))
+        if not page.json()["older"]:
+            break
+        page = client.get("/audit", limit=500, older_than=page.json()["older"])
+    for number in Participant.objects.values_list("screening_number", flat=True):
+        base = f"/participants/{number}"
+        if check(base) == 404:
+            continue  # not this caller's participant (the statistician's answer for every one)
+        for tail in PARTICIPANT_GETS[1:]:
+            check(base + tail)
+        for form in protocol.forms:
+            for event in form.events:
+                forms_read += check(f"{base}/visits/{event}/forms/{form.oid}") == 200
+        for event in arm_only:
+            for form in infusion_forms:
+                status = check(f"{base}/visits/{event}/forms/{form}")
+                assert status == 404 or not blinded
+    return found, forms_read
+
+
+def test_no_blinded_role_receives_an_arm_from_any_get(simulated):
+    everything = {}
+    for username in BLINDED:
+        found, forms_read = _walk(ApiClient(token_for(username)), simulated)
+        if found:
+            everything[username] = found[:10]
+        if username == "coordinator":
+            assert forms_read > 20, "the walk reads saved forms"
+    assert not everything
+
+
+def test_in_chinese_too_and_the_walk_can_find_an_arm(simulated):
+    found, _ = _walk(ApiClient(token_for("coordinator"), "zh-hans"), simulated)
+    assert not found
+    unblinded, _ = _walk(ApiClient(token_for("celltherapy")), simulated, blinded=False)
+    assert any(word == "arm field" for _, word in unblinded)
+
+
+def test_no_response_schema_requires_an_arm():
+    """Where an arm can appear it is optional, so a blinded response leaves the key out."""
+    schemas = ninja_api.get_openapi_schema()["components"]["schemas"]
+    with_arm = {name for name, s in schemas.items() if "arm" in s.get("properties", {})}
+    assert with_arm, "the check looks at the schemas that hold an arm"
+    for name in with_arm:
+        assert "arm" not in schemas[name].get("required", []), name
+
+
+def test_every_schema_name_is_used_once():
+    """Two shapes with one name would share one entry of the document (the second wins)."""
+    from ninja import Schema
+
+    from hepatrial.api import audit, forms, participants, protocol, schemas
+
+    seen: dict[str, str] = {}
+    for module in (audit, forms, participants, protocol, schemas):
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, Schema) and value is not Schema:
+                if value.__module__ != module.__name__:
+                    continue
+                assert name not in seen, f"{name} in {seen.get(name)} and {module.__name__}"
+                seen[name] = module.__name__
