@@ -116,7 +116,8 @@ def _empty_the_trial() -> None:
     from hepatrial.edc import models as m
 
     m.AllocationSlot.objects.update(participant=None, allocated_at=None)
-    for model in (m.Submission, m.ItemValue, m.FormRecord, m.DerivedValue, m.Deviation,
+    for model in (m.QueryMessage, m.Query, m.SourceVerification, m.Signature, m.RecordLock,
+                  m.Submission, m.ItemValue, m.FormRecord, m.DerivedValue, m.Deviation,
                   m.Visit, m.Consent, m.EligibilityAssessment, m.Participant):  # fmt: skip
         model.objects.all().delete()
 
