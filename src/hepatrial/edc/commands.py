@@ -1,4 +1,5 @@
-"""``hepatrial export adam|report``, ``lock|unlock``, ``unlock-user`` and ``derive --recompute``.
+"""``hepatrial export adam|odm|report``, ``import odm``, ``lock|unlock``, ``unlock-user`` and
+``derive --recompute``.
 
 Every command names the user it acts for (``--as``); their role and sites decide what may
 leave the database, exactly as on the web pages, and each export is audited.
@@ -55,6 +56,48 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
         f"screening {len(screening)} rows"
     )
     return 0
+
+
+def cmd_export_odm(args: argparse.Namespace) -> int:
+    """CDISC ODM 1.3.2, streamed to the file; validated and its OID references checked."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.odm_export import export_to_path
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    out = Path(args.out)
+    try:
+        count = export_to_path(actor, out, with_audit=args.audit, blinded=not args.unblinded)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    kind = "transactional (with the audit trail)" if args.audit else "snapshot"
+    print(f"{'blinded ' if not args.unblinded else ''}ODM 1.3.2 {kind} written to {out}: "
+          f"{count} participants")  # fmt: skip
+    return 0
+
+
+def cmd_import_odm(args: argparse.Namespace) -> int:
+    """Restore the participants of an ODM file into a trial without participants."""
+    from hepatrial.edc.errors import ServiceError
+    from hepatrial.edc.odm_export import import_odm
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        restored, refused = import_odm(actor, Path(args.file))
+    except (ServiceError, OSError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    for line in refused:
+        print(f"refused {line}", file=sys.stderr)
+    print(f"{restored} participants imported from {args.file}, {len(refused)} refused")
+    return 1 if refused else 0
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
@@ -227,6 +270,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     _as_user(adam)
     adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
     adam.set_defaults(func=_with_django(cmd_export_adam))
+    odm = export_sub.add_parser("odm", help="CDISC ODM 1.3.2 (metadata, data, audit trail)")
+    odm.add_argument("--out", required=True, metavar="FILE")
+    _as_user(odm)
+    odm.add_argument(
+        "--audit",
+        action="store_true",
+        help="a transactional file with every change and its audit record",
+    )
+    odm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    odm.set_defaults(func=_with_django(cmd_export_odm))
+    importing = sub.add_parser("import", help="import data into the database")
+    import_sub = importing.add_subparsers(dest="import_command", metavar="FORMAT", required=True)
+    odm_in = import_sub.add_parser("odm", help="participants of a hepatrial ODM 1.3.2 file")
+    odm_in.add_argument("file", metavar="FILE")
+    _as_user(odm_in)
+    odm_in.set_defaults(func=_with_django(cmd_import_odm))
     report = export_sub.add_parser("report", help="the statistical report (HTML + PDF)")
     report.add_argument("--out", required=True, metavar="DIR")
     _as_user(report)
