@@ -27,6 +27,7 @@ PLUGGED_COMMANDS = {
                  "simulate one synthetic trial: participant records and analysis datasets"),
     "report": ("hepatrial.reports.cli", "render, approve or verify the statistical report"),
     "export": ("hepatrial.edc.commands", "export data from the database"),
+    "import": ("hepatrial.edc.commands", "import data into the database"),
     "lock": ("hepatrial.edc.commands", "lock the clinical data (final analysis)"),
     "unlock": ("hepatrial.edc.commands", "reopen a locked database"),
     "unlock-user": ("hepatrial.edc.commands", "lift a lockout after failed sign-ins"),
