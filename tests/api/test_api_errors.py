@@ -142,3 +142,21 @@ def test_the_docs_page_is_for_signed_in_users_and_the_document_names_every_opera
     assert document["openapi"].startswith("3.")
     operations = [op for path in document["paths"].values() for op in path.values()]
     assert len(operations) == 19 and all(op.get("summary") for op in operations)
+
+
+def test_a_confirmed_warning_reads_in_the_clients_language(api, trial):
+    """Regression: warnings were stored as English strings, which the API's schema (a problem
+    per warning) could not even serialize."""
+    number = trial.consented().screening_number
+    client = api("coordinator")
+    saved = client.get(LAB.format(number))
+    body = _labs(**{"I.ALT": {"text": "2500", "unit": "U/L"}}) | {
+        "confirmed": ["I.ALT"],
+        "reason": "lab re-run",
+    }
+    answer = client.put(LAB.format(number), body, **{"If-Match": saved["ETag"]})
+    assert answer.status_code == 200, answer.content
+    chinese = ApiClient(token_for("coordinator"), language="zh-hans")
+    [warning] = chinese.get(LAB.format(number)).json()["values"]["I.ALT"]["warnings"]
+    assert warning["code"] == "value.outside_plausible_range"
+    assert "2500" in warning["detail"] and not warning["detail"].isascii()

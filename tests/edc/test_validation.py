@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hepatrial.edc.errors import NotAllowed, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import AuditEvent, ItemValue
@@ -13,6 +13,8 @@ from hepatrial.edc.roles import Role
 from hepatrial.edc.services import participants
 from hepatrial.edc.services.allocation import randomize
 from hepatrial.edc.services.forms import save_form
+from hepatrial.problems import Problem
+from hepatrial.web.errors import problem_text
 from tests.edc.conftest import LABS_CLASS_B, QUALIFYING
 from tests.edc.conftest import E as Entered
 
@@ -67,9 +69,13 @@ def test_unusual_value_needs_confirmation_then_saves(trial, on_study):
                        visit_date=trial.days_ago(3), confirmed={"I.ALT"})  # fmt: skip
     assert result.form_version == 1
     saved = ItemValue.objects.get(item_oid="I.ALT", form_record__visit__event_oid="W1")
-    assert saved.warnings == [
+    [warning] = saved.warnings
+    assert str(Problem.from_json(warning)) == (
         "2500 U/L is outside the usual range 3–2000 U/L: confirm it is correct"
-    ]
+    )
+    with translation.override("zh-hans"):
+        assert "2500" in problem_text(Problem.from_json(warning))
+        assert problem_text(Problem.from_json(warning)).isascii() is False
 
 
 def test_required_item_missing(trial, on_study):

@@ -86,9 +86,28 @@ def _values(view) -> dict[str, dict]:
     return {
         v.item_oid: {"text": v.text, "unit": v.unit_entered, "status": v.status,
                      "number": v.number, "canonical_unit": v.canonical_unit,
-                     "normalized": v.normalized_text, "warnings": list(v.warnings or [])}
+                     "normalized": v.normalized_text, "warnings": _warnings(v.warnings)}
         for v in ItemValue.objects.filter(form_record=record).order_by("item_oid")
     }  # fmt: skip
+
+
+def _warnings(stored: list) -> list[dict]:
+    """Each confirmed warning as code, parameters and text in the request's language; a row
+    saved before warnings kept their code has only its English text."""
+    shown = []
+    for warning in stored or []:
+        if isinstance(warning, dict):
+            try:
+                problem = Problem.from_json(warning)
+            except (KeyError, TypeError, ValueError):
+                problem = None
+            if problem is not None:
+                data = problem.to_json()
+                shown.append({"code": data["code"], "params": data["params"],
+                              "detail": problem_text(problem)})  # fmt: skip
+                continue
+        shown.append({"code": "", "params": {}, "detail": str(warning)})
+    return shown
 
 
 @router.get(PATH, response=responses(FormRead), operation_id="form_read",

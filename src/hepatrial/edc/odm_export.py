@@ -43,6 +43,7 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.derive import derive_visit
+from hepatrial.edc.services.forms import stored_warnings
 from hepatrial.edc.services.history import _hidden as hidden_audit_rows
 from hepatrial.interop import odm
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
@@ -471,7 +472,7 @@ def _restore_form(actor, participant, visit, forms, intervention, entry, version
             form_record=record, item_oid=oid, status=checked.status, text=checked.text,
             unit_entered=checked.unit_entered or "", number=checked.number,
             normalized_text=checked.normalized_text or "",
-            canonical_unit=checked.canonical_unit or "", warnings=checked.warnings,
+            canonical_unit=checked.canonical_unit or "", warnings=stored_warnings(checked),
         ))  # fmt: skip
     ItemValue.objects.bulk_create(rows)
     context = {"form": form.oid, "event": visit.event_oid, "record": record.pk, "version": 1}

@@ -269,7 +269,8 @@ def save_form(
             object_id=row.pk, participant=participant.screening_number,
             site=participant.site.code, item=oid, old=old_shown[oid], new=_shown(value),
             reason=reason.strip(), blinded_content=blinded_form,
-            context=where | ({"warnings_confirmed": value.warnings} if value.warnings else {}),
+            context=where | ({"warnings_confirmed": stored_warnings(value)}
+                             if value.warnings else {}),
         )  # fmt: skip
     record.version = new_version
     record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
@@ -298,6 +299,12 @@ def save_form(
     return SaveResult(new_version, changed, deviations, derived)
 
 
+def stored_warnings(value: CheckedValue) -> list[dict]:
+    """The confirmed warnings as stored: each problem's code and parameters, so that a reader
+    gets them in their own language (a plain string would keep only the English)."""
+    return [warning.to_json() for warning in value.warnings]
+
+
 def _write_values(
     record: FormRecord, values: list[CheckedValue], existing: dict[str, ItemValue]
 ) -> list[ItemValue]:
@@ -307,7 +314,7 @@ def _write_values(
         fields = {
             "status": value.status, "text": value.text, "unit_entered": value.unit_entered or "",
             "number": value.number, "normalized_text": value.normalized_text or "",
-            "canonical_unit": value.canonical_unit or "", "warnings": value.warnings,
+            "canonical_unit": value.canonical_unit or "", "warnings": stored_warnings(value),
         }  # fmt: skip
         row = existing.get(value.item_oid)
         if row is None:
