@@ -163,7 +163,9 @@ def _labels(protocol: Protocol) -> tuple[dict[str, Label], dict[str, dict[str, L
     return labels, choices
 
 
-def _value(text: str, choices: dict[str, Label]) -> str:
+def shown_value(text: str, choices: dict[str, Label]) -> str:
+    """A recorded value as a reader says it: a choice's label, "(not done)", "yes"; the text
+    and unit as typed otherwise."""
     if text in choices:
         return localized(choices[text])
     return str(WORDS.get(text, text))
@@ -189,8 +191,8 @@ def _shown(rows: Iterable[history.AuditRow]) -> list[dict]:
                 "row": row,
                 "action": ACTIONS.get(row.action, row.action),
                 "where": " · ".join(part for part in where if part),
-                "old": _value(row.old_value, item_choices),
-                "new": _value(row.new_value, item_choices),
+                "old": shown_value(row.old_value, item_choices),
+                "new": shown_value(row.new_value, item_choices),
             }
         )
     return shown

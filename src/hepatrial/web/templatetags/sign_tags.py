@@ -19,6 +19,7 @@ from hepatrial.edc.services.verification import (
     site_progress,
 )
 from hepatrial.edc.services.views import event_label
+from hepatrial.web.history import shown_value
 from hepatrial.web.labels import localized
 
 register = template.Library()
@@ -37,6 +38,14 @@ def _labels(protocol) -> dict[str, str]:
     labels = {f.oid: localized(f.label) for f in protocol.forms}
     labels |= {i.oid: localized(i.label) for f in protocol.forms for i in f.items}
     return labels | {oid: localized(label) for oid, label in protocol.visit_labels().items()}
+
+
+def _shown(state, item) -> dict[str, str]:
+    """The state's current and verified values as a reader says them (choice labels, "not
+    done"), not as stored codes."""
+    choices = {c.code: c.label for c in item.choices} if item is not None else {}
+    return {"shown": shown_value(state.value, choices),
+            "verified_shown": shown_value(state.verified_value, choices)}  # fmt: skip
 
 
 def _signature(s: SignatureView | None, labels: dict[str, str]) -> dict | None:
@@ -89,10 +98,11 @@ def participant_review(context: template.Context, p) -> dict | None:
             "sign_url": reverse("sign_visit", args=[number, visit.event_oid]) + query,
             "signature": _signature(current(signatures, visit.event_oid, visit.repeat), labels),
         })  # fmt: skip
+    items = protocol.items()
     changed = [
         {"visit": localized(event_label(protocol, visit.event_oid)),
          "form": labels.get(form, form), "item": labels.get(state.item_oid, state.item_oid),
-         "state": state}
+         "state": state, **_shown(state, items.get(state.item_oid))}
         for visit, form, state in changed_after_verification(participant)
     ]  # fmt: skip
     return {
@@ -128,10 +138,11 @@ def form_review(context: template.Context, view) -> dict | None:
     states = item_states(record)
     labels = _labels(protocol)
     items = [
-        {"oid": item.oid, "label": localized(item.label), "state": states[item.oid]}
+        {"oid": item.oid, "label": localized(item.label), "state": states[item.oid],
+         **_shown(states[item.oid], item)}
         for item in view.form.items
         if item.oid in states
-    ]
+    ]  # fmt: skip
     query = {k: v for k, v in (("repeat", view.repeat), ("visit", view.visit_repeat)) if v}
     url = reverse("visit_form_verify", args=[view.screening_number, view.event_oid,
                                              view.form.oid])  # fmt: skip
