@@ -6,7 +6,6 @@ Kaplan-Meier timepoints from NCT06242405: everything comes from the plan.
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -22,6 +21,7 @@ from hepatrial.analysis.datasets import (
     derive_analysis_flags,
     write_adam,
 )
+from hepatrial.cli import build_parser
 
 PLAN = {
     "arms": ["DPCA", "PLACEBO"],
@@ -105,9 +105,10 @@ def results(r_reference, tmp_path_factory) -> dict:
     seq = pd.read_csv(f"{r_reference['_dir']}/pbcseq.csv")
     write_adam(pbc_as_adam(pbc, seq), folder / "adam")
     (folder / "plan.json").write_text(json.dumps(PLAN))
-    args = argparse.Namespace(adam=str(folder / "adam"), out=str(folder / "out"),
-                              plan=str(folder / "plan.json"), no_report=False, unblinded=True,
-                              protocol=None)  # fmt: skip
+    args = build_parser(plugged={"hepatrial.analysis.cli"}).parse_args(
+        ["analyze", "--adam", str(folder / "adam"), "--out", str(folder / "out"),
+         "--plan", str(folder / "plan.json"), "--unblinded"]
+    )  # fmt: skip
     assert cli.run(args) == 0
     results = json.loads((folder / "out" / "results.json").read_text())
     results["_report"] = (folder / "out" / "report.html").read_text(encoding="utf-8")
