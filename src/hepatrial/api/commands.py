@@ -5,23 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _actor(username: str):
-    from hepatrial.edc.models import User
-    from hepatrial.edc.permissions import actor_for
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        print(f"no active user {username!r}", file=sys.stderr)
-        return None
-    return actor_for(user)
+from hepatrial.edc.commands import actor_named
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     from hepatrial.api import tokens
     from hepatrial.edc.errors import ServiceError
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:

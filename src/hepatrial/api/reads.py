@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from hepatrial.edc.errors import NotAllowed
-from hepatrial.edc.models import DerivedValue, Participant
+from hepatrial.edc.models import DerivedValue
 from hepatrial.edc.permissions import Action, Actor
-from hepatrial.edc.services.listing import ParticipantFilter, overdue_visits
+from hepatrial.edc.services.listing import ParticipantFilter, matching
 from hepatrial.edc.services.views import ParticipantRow, participant_detail, rows_for
-from hepatrial.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -30,23 +27,8 @@ def participant_slice(
 ) -> ParticipantSlice:  # fmt: skip
     """Participants after screening number ``after`` (a cursor), filtered as
     :func:`hepatrial.edc.services.listing.participant_page` filters its pages."""
-    sites = actor.sites_for(Action.VIEW_PARTICIPANTS)
-    if not sites:
-        raise NotAllowed(Problem("listing.no_access"))
     today = today or timezone.localdate()
-    people = Participant.objects.filter(site__code__in=sites)
-    query = wanted.query.strip()
-    if query:
-        people = people.filter(
-            Q(screening_number__icontains=query) | Q(randomization_number__icontains=query)
-        )
-    if wanted.status:
-        people = people.filter(status=wanted.status)
-    if wanted.stratum:
-        people = people.filter(stratum=wanted.stratum)
-    if wanted.overdue:
-        late = overdue_visits(actor, today).filter(participant=OuterRef("pk"))
-        people = people.filter(Exists(late))
+    _, people = matching(actor, wanted, today)
     if after:
         people = people.filter(screening_number__gt=after)
     shown = list(people.select_related("site").order_by("screening_number")[: limit + 1])

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 
-def _actor(username: str):
+def actor_named(username: str):
+    """The active user of that name as an actor, or None after saying so on stderr."""
     from hepatrial.edc.models import User
     from hepatrial.edc.permissions import actor_for
 
@@ -30,7 +31,7 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.services.signatures import write_signatures
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
@@ -63,7 +64,7 @@ def cmd_export_odm(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.odm_export import export_to_path
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     out = Path(args.out)
@@ -86,7 +87,7 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.odm_export import import_odm
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
@@ -108,7 +109,7 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     blinded = not args.unblinded
@@ -133,7 +134,7 @@ def cmd_session_limit(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.services.sessions import set_idle_minutes
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
@@ -149,7 +150,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.services.lock import lock_database, unlock_database
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
@@ -170,7 +171,7 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.services.signin import unlock_user
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
@@ -190,7 +191,7 @@ def cmd_queries_refresh(args: argparse.Namespace) -> int:
     from hepatrial.edc.models import Query
     from hepatrial.edc.services.queries import participants_to_refresh, refresh_automatic_queries
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     numbers = participants_to_refresh(actor)
@@ -224,7 +225,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
     if not args.recompute:
         print("hepatrial derive: say --recompute to re-derive the stored scores", file=sys.stderr)
         return 2
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:

@@ -74,15 +74,12 @@ def overdue_visits(actor: Actor, today: dt.date) -> QuerySet[Visit]:
     )
 
 
-def participant_page(
-    actor: Actor, wanted: ParticipantFilter = ParticipantFilter(), page: int = 1,
-    per_page: int = PER_PAGE, today: dt.date | None = None,
-) -> ParticipantPage:  # fmt: skip
-    """One page of the participants the actor may see, matching ``wanted``."""
+def matching(actor: Actor, wanted: ParticipantFilter, today: dt.date) -> tuple[QuerySet, QuerySet]:
+    """The participants the actor may see, and those of them matching ``wanted`` (search,
+    status, stratum, overdue): the two querysets a list is built from."""
     sites = actor.sites_for(Action.VIEW_PARTICIPANTS)
     if not sites:
         raise NotAllowed(Problem("listing.no_access"))
-    today = today or timezone.localdate()
     everyone = Participant.objects.filter(site__code__in=sites)
     people = everyone
     query = wanted.query.strip()
@@ -97,6 +94,16 @@ def participant_page(
     if wanted.overdue:
         late = overdue_visits(actor, today).filter(participant=OuterRef("pk"))
         people = people.filter(Exists(late))
+    return everyone, people
+
+
+def participant_page(
+    actor: Actor, wanted: ParticipantFilter = ParticipantFilter(), page: int = 1,
+    per_page: int = PER_PAGE, today: dt.date | None = None,
+) -> ParticipantPage:  # fmt: skip
+    """One page of the participants the actor may see, matching ``wanted``."""
+    today = today or timezone.localdate()
+    everyone, people = matching(actor, wanted, today)
     total = people.count()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
