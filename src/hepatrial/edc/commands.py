@@ -102,7 +102,10 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
 
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
+    import pandas as pd
+
     from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.services.signatures import SIGNATURE_COLUMNS, signature_rows
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
     from hepatrial.reports.provenance import Provenance
@@ -120,9 +123,10 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     screening = screening_frame(export.sites)
     _, loaded = active_protocol()
     _, state = provenance(blinded=blinded)
+    signed = pd.DataFrame(signature_rows(export.sites, blinded=blinded), columns=SIGNATURE_COLUMNS)
     report = build_report(
         export.datasets, export.plan, blinded=blinded, screening=screening,
-        provenance=Provenance(loaded, None, state), language=args.language,
+        provenance=Provenance(loaded, None, state), language=args.language, signatures=signed,
     )  # fmt: skip
     out = report.write(args.out)
     print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")

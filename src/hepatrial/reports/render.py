@@ -29,6 +29,7 @@ from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.methods import methods_html
 from hepatrial.reports.numbers import DASH, ESC, num, table
 from hepatrial.reports.provenance import Provenance
+from hepatrial.reports.signatures import signatures_html
 
 SECTIONS = (
     "methods", "consort", "baseline", "primary", "change_from_baseline", "decompensation",
@@ -294,6 +295,7 @@ TITLES = {
     "decompensation": "Hepatic decompensation",
     "survival": "Survival and liver transplantation",
     "safety": "Adverse events",
+    "signatures": "Investigator signatures",
     "stamp": "Reproducibility",
 }
 
@@ -370,8 +372,8 @@ def cover_html(
     )  # fmt: skip
 
 
-def contents_html() -> str:
-    items = "".join(f"<li><a href='#{key}'>{ESC(tr(TITLES[key]))}</a></li>" for key in SECTIONS)
+def contents_html(keys: tuple[str, ...] = SECTIONS) -> str:
+    items = "".join(f"<li><a href='#{key}'>{ESC(tr(TITLES[key]))}</a></li>" for key in keys)
     return f"<nav class='toc'><h2>{ESC(tr('Contents'))}</h2><ul>{items}</ul></nav>"
 
 
@@ -390,10 +392,12 @@ def render_html(
     data_files: list[Path] | None = None,
     provenance: Provenance | None = None,
     report_version: str = "1",
+    signatures: pd.DataFrame | None = None,
 ) -> str:
     """The page for results already computed from ``data``; blinding is the caller's job.
 
-    The language is the one set with :func:`hepatrial.reports.i18n.language`.
+    The language is the one set with :func:`hepatrial.reports.i18n.language`. ``signatures``
+    (the export's ``signatures.csv``) adds the investigators' casebook signatures per site.
     """
     if provenance is None or (protocol is not None and provenance.protocol is None):
         provenance = Provenance(protocol, None, provenance.state if provenance else {})
@@ -412,14 +416,17 @@ def render_html(
     generated = dt.datetime.now(dt.UTC)
     parts.append(cover_html(results, provenance, blinded=blinded,
                             report_version=report_version, generated=generated))  # fmt: skip
-    parts.append(contents_html())
+    keys = SECTIONS if signatures is None else (*SECTIONS[:-1], "signatures", SECTIONS[-1])
+    parts.append(contents_html(keys))
     bodies = _sections(results, data, screening, words)
+    if signatures is not None:
+        bodies["signatures"] = signatures_html(signatures, data.adsl)
     stamp = reproducibility_stamp(
         results, getattr(loaded, "content_hash", None), list(data_files or []), blinded
     )
     bodies["stamp"] = table([tr("Item"), tr("Value")],
                             [[ESC(k), ESC(v)] for k, v in stamp.items()])  # fmt: skip
-    for key in SECTIONS:
+    for key in keys:
         parts.append(f"<section id='{key}'><h2>{ESC(tr(TITLES[key]))}</h2>{bodies[key]}</section>")
     parts.append("</body></html>")
     return "".join(parts)
@@ -458,6 +465,7 @@ def build_report(
     language: str = "en",
     plan_file: Path | None = None,
     report_version: str = "1",
+    signatures: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse and lay out. Blinded (the default) computes everything from recoded arms.
 
@@ -465,7 +473,8 @@ def build_report(
     printed, so the coding cannot be recovered from the report. ``results`` that the caller
     computed from these ``data`` are reused when the report analyses the same arms with the same
     plan (unblinded, or datasets already coded); otherwise the analysis runs again.
-    ``language`` is ``en`` or ``zh-hans``; the numbers are the same in both.
+    ``language`` is ``en`` or ``zh-hans``; the numbers are the same in both. ``signatures``
+    (``signatures.csv`` of the export) adds the section of investigator signatures.
     """
     plan = plan or AnalysisPlan()
     secret: dict[str, str] = {}
@@ -480,7 +489,7 @@ def build_report(
     with i18n.language(language):
         page = render_html(
             results, data, blinded=blinded, screening=screening, data_files=data_files,
-            provenance=provenance, report_version=report_version,
+            provenance=provenance, report_version=report_version, signatures=signatures,
         )  # fmt: skip
         inputs = input_hashes(results, list(data_files or []), provenance, plan_file)
         inputs["report_version"] = report_version

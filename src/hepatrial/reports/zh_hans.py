@@ -265,4 +265,14 @@ ZH: dict[str, str] = {
     "Related": "相关",
     "Infusion reaction": "输注反应",
     "Fatal": "致死",
+    # investigator signatures (reports/signatures.py)
+    "Investigator signatures": "研究者签名",
+    "Site": "研究中心",
+    "Casebooks": "病例报告册",
+    "Signed, valid": "已签名且有效",
+    "Signature void": "签名已失效",
+    "Unsigned": "未签名",
+    "Signed by (printed name)": "签名人（姓名）",
+    "Signed on": "签名日期",
+    "Electronic signatures of the casebooks (21 CFR 11) from signatures.csv of the export; a casebook counts by its latest signature, void when data changed after signing.": "病例报告册的电子签名（21 CFR 11），来自数据导出的 signatures.csv；每册按其最近一次签名计数，签名后数据有改动即失效。",
 }
