@@ -105,9 +105,9 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.services.signatures import SIGNATURE_COLUMNS, signature_rows
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.signatures import SIGNATURE_COLUMNS, signature_rows
     from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
