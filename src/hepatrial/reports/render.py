@@ -22,7 +22,7 @@ from hepatrial.analysis.datasets import AdamDatasets
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
-from hepatrial.reports import blinding, figures, i18n, registry, tables
+from hepatrial.reports import blinding, figures, i18n, prs, registry, tables
 from hepatrial.reports.consort import consort_svg
 from hepatrial.reports.i18n import current, tr
 from hepatrial.reports.labels import Vocabulary
@@ -66,7 +66,10 @@ def _svg_style_notes(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("Ignored `")
 
 
-REPORT_FILES = ("report.html", "report.pdf", "registry-results.json", "consort-checklist.csv")
+REPORT_FILES = (
+    "report.html", "report.pdf", "registry-results.json", "registry-results.xml",
+    "consort-checklist.csv",
+)  # fmt: skip
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Report:
     """ClinicalTrials.gov results modules (API v2 shape) and our checks of them."""
     checklist: str = ""
     """The CONSORT checklist as CSV, each item with its place in the report."""
+    registry_xml: str = ""
+    """The same results modules as PRS-style XML (:mod:`hepatrial.reports.prs`)."""
 
     def write(self, folder: str | Path) -> Path:
         """``report.html``, ``report.pdf`` and ``stamp.json`` in ``folder``; returns the folder.
@@ -97,6 +102,7 @@ class Report:
         (out / "registry-results.json").write_text(
             json.dumps(self.registry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        (out / "registry-results.xml").write_text(self.registry_xml, encoding="utf-8")
         (out / "consort-checklist.csv").write_text(self.checklist, encoding="utf-8")
         stamp = {
             **self.inputs,
@@ -498,8 +504,14 @@ def build_report(
         words = Vocabulary(provenance.protocol.protocol if provenance.protocol else None)
         section = registry.results_section(results, data.adsl, words, _endpoint(results, words))
         checklist = registry.consort_checklist(TITLES)
-    filed = {"resultsSection": section, "checks": registry.check_results_section(section)}
+    registry_id = provenance.protocol.protocol.study.registry_id if provenance.protocol else ""
+    xml = prs.prs_xml(section, registry_id)
+    checks = registry.check_results_section(section) + [
+        f"xml: {problem}" for problem in prs.check_prs(xml)
+    ]
+    filed = {"resultsSection": section, "checks": checks}
     if blinded:
         blinding.check_no_leak(page, secret)
         blinding.check_no_leak(json.dumps(filed), secret)
-    return Report(page, results, blinded, inputs, filed, checklist)
+        blinding.check_no_leak(xml, secret)
+    return Report(page, results, blinded, inputs, filed, checklist, xml)
