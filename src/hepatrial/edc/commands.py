@@ -133,6 +133,36 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_board(args: argparse.Namespace) -> int:
+    """The data-safety board's open (arms pooled) or closed (by arm) report."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.export import board_datasets, provenance, screening_frame
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.board import board_report
+    from hepatrial.reports.provenance import Provenance
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    closed = args.kind == "closed"
+    try:
+        export = board_datasets(actor, closed=closed)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _, loaded = active_protocol()
+    _, state = provenance(blinded=not closed)
+    arms = loaded.protocol.arms
+    forbidden = {a.code for a in arms} | {t for a in arms for t in (a.label.en, a.label.zh)}
+    report = board_report(
+        export.datasets, closed=closed, screening=screening_frame(export.sites),
+        provenance=Provenance(loaded, None, state), language=args.language, forbidden=forbidden,
+    )  # fmt: skip
+    written = report.write(args.out)
+    print(f"{args.kind} board report written: {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def cmd_session_limit(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.services.sessions import set_idle_minutes
@@ -300,6 +330,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     report.add_argument("--language", default="en", choices=("en", "zh-hans"))
     report.set_defaults(func=_with_django(cmd_export_report))
+    board = export_sub.add_parser(
+        "board-report", help="the data-safety board's open (arms pooled) or closed report"
+    )
+    board.add_argument("kind", choices=("open", "closed"), metavar="open|closed")
+    board.add_argument("--out", required=True, metavar="DIR")
+    _as_user(board)
+    board.add_argument("--language", default="en", choices=("en", "zh-hans"))
+    board.set_defaults(func=_with_django(cmd_export_board))
     for name, text in (("lock", "lock the clinical data (final analysis)"),
                        ("unlock", "reopen a locked database")):  # fmt: skip
         command = sub.add_parser(name, help=text)
