@@ -53,6 +53,9 @@ def test_exported_report_names_its_data_is_approved_and_stops_matching_after_a_c
     assert "NCT06242405" in html and "Effect of Different Frequencies" in html
     assert state["protocol"]["content_hash"] in html
     assert "locked by admin" in html and "final analysis" in html
+    assert "Investigator signatures" in html and (adam / "signatures.csv").exists()
+    assert "<clinical_results" in (out / "registry-results.xml").read_text()
+    assert "registry-results.xml" in json.loads((out / "stamp.json").read_text())["report"]
     assert main(["report", "verify", str(out)]) == 0
 
     assert _approve(out, "statistician", "wrong", monkeypatch) == 1

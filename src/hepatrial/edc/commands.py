@@ -103,9 +103,12 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
 
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
+    import pandas as pd
+
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.protocols import active_protocol
+    from hepatrial.edc.services.signatures import SIGNATURE_COLUMNS, signature_rows
     from hepatrial.reports.provenance import Provenance
     from hepatrial.reports.render import build_report
 
@@ -121,12 +124,43 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     screening = screening_frame(export.sites)
     _, loaded = active_protocol()
     _, state = provenance(blinded=blinded)
+    signed = pd.DataFrame(signature_rows(export.sites, blinded=blinded), columns=SIGNATURE_COLUMNS)
     report = build_report(
         export.datasets, export.plan, blinded=blinded, screening=screening,
-        provenance=Provenance(loaded, None, state), language=args.language,
+        provenance=Provenance(loaded, None, state), language=args.language, signatures=signed,
     )  # fmt: skip
     out = report.write(args.out)
     print(f"{'blinded' if blinded else 'unblinded'} report written to {out}")
+    return 0
+
+
+def cmd_export_board(args: argparse.Namespace) -> int:
+    """The data-safety board's open (arms pooled) or closed (by arm) report."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.export import board_datasets, provenance, screening_frame
+    from hepatrial.edc.protocols import active_protocol
+    from hepatrial.reports.board import board_report
+    from hepatrial.reports.provenance import Provenance
+
+    actor = _actor(args.as_user)
+    if actor is None:
+        return 2
+    closed = args.kind == "closed"
+    try:
+        export = board_datasets(actor, closed=closed)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _, loaded = active_protocol()
+    _, state = provenance(blinded=not closed)
+    arms = loaded.protocol.arms
+    forbidden = {a.code for a in arms} | {t for a in arms for t in (a.label.en, a.label.zh)}
+    report = board_report(
+        export.datasets, closed=closed, screening=screening_frame(export.sites),
+        provenance=Provenance(loaded, None, state), language=args.language, forbidden=forbidden,
+    )  # fmt: skip
+    written = report.write(args.out)
+    print(f"{args.kind} board report written: {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -297,6 +331,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     report.add_argument("--language", default="en", choices=("en", "zh-hans"))
     report.set_defaults(func=_with_django(cmd_export_report))
+    board = export_sub.add_parser(
+        "board-report", help="the data-safety board's open (arms pooled) or closed report"
+    )
+    board.add_argument("kind", choices=("open", "closed"), metavar="open|closed")
+    board.add_argument("--out", required=True, metavar="DIR")
+    _as_user(board)
+    board.add_argument("--language", default="en", choices=("en", "zh-hans"))
+    board.set_defaults(func=_with_django(cmd_export_board))
     for name, text in (("lock", "lock the clinical data (final analysis)"),
                        ("unlock", "reopen a locked database")):  # fmt: skip
         command = sub.add_parser(name, help=text)

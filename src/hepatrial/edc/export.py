@@ -48,7 +48,7 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
-from hepatrial.edc.roles import Role
+from hepatrial.edc.roles import Role, is_blinded
 from hepatrial.edc.services.lock import current_lock
 from hepatrial.protocol.model import Protocol
 
@@ -488,3 +488,30 @@ def provenance(*, blinded: bool) -> tuple[str, dict]:
         "database_lock": state,
         "blinded": blinded,
     }  # fmt: skip
+
+
+def board_datasets(actor: Actor, *, closed: bool) -> Export:
+    """The datasets of a data-safety board report, in memory only; writes an export audit row.
+
+    The closed report (by arm) goes only to a role that is not blinded and may produce an
+    unblinded report (the board); the open one (arms pooled) is built from blinded datasets,
+    for anyone who may export blinded data or produce an unblinded report.
+    """
+    unblinded = actor.sites_for(Action.REPORT_UNBLINDED)
+    if closed:
+        sites = [s for s in unblinded if not is_blinded(actor.roles[s])]
+        if not sites:
+            raise NotAllowed("the closed report is for the data-safety board only")
+    else:
+        sites = sorted(set(unblinded) | set(actor.sites_for(Action.EXPORT_BLINDED)))
+        if not sites:
+            raise NotAllowed("your role does not include the data-safety board's open report")
+    export, version, people = assemble_datasets(sites, blinded=not closed)
+    audit.record(
+        "export", username=actor.username, object_type="export", object_id="board",
+        new=f"{people} participants", context={
+            "board_report": "closed" if closed else "open", "sites": sites,
+            "protocol": version.content_hash,
+        },
+    )  # fmt: skip
+    return export

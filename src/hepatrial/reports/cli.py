@@ -70,6 +70,7 @@ def write_report(
     """Build and write the report; messages for the person at the terminal, exit status back."""
     from hepatrial.reports.blinding import UnblindingLeak, is_coded
     from hepatrial.reports.render import build_report
+    from hepatrial.reports.signatures import read_signatures
 
     provenance, screening = inputs
     if unblinded and is_coded(datasets.adsl):
@@ -77,12 +78,18 @@ def write_report(
     if provenance.protocol is None:
         print("note: no protocol beside the datasets and no --protocol: the cover cannot name "
               "the trial", file=sys.stderr)  # fmt: skip
+    signed = folder / "signatures.csv"
     try:
+        signatures = read_signatures(signed) if signed.exists() else None
         report = build_report(
             datasets, plan, blinded=not unblinded, screening=screening, provenance=provenance,
             data_files=sorted(folder.glob("*.csv")), results=results, language=language,
             plan_file=Path(plan_file) if plan_file else None, report_version=report_version,
+            signatures=signatures,
         )  # fmt: skip
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except UnblindingLeak as exc:
         print(exc, file=sys.stderr)
         return 1

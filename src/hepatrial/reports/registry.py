@@ -166,7 +166,11 @@ def outcome_measures(
     return measures
 
 
-def adverse_events(safety: Mapping[str, Any], arms: Mapping[str, str]) -> dict[str, Any]:
+def adverse_events(
+    safety: Mapping[str, Any], arms: Mapping[str, str], adsl: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Deaths are all-cause (ADSL's DTHFL in the safety population) when ``adsl`` is given,
+    as the registry asks, not only deaths recorded as a fatal adverse event."""
     groups = _groups(arms, "EG")
     at_risk = safety["denominators"]
     overview = safety["overview"]
@@ -174,8 +178,16 @@ def adverse_events(safety: Mapping[str, Any], arms: Mapping[str, str]) -> dict[s
     def affected(key: str, code: str) -> int:
         return int((overview.get(key) or {}).get(code, {}).get("participants", 0))
 
+    def deaths(code: str) -> int:
+        if adsl is None or "DTHFL" not in adsl:
+            return affected("fatal", code)
+        mine = adsl[adsl["ARMCD"] == code]
+        if "SAFFL" in mine:
+            mine = mine[mine["SAFFL"] == "Y"]
+        return int((mine["DTHFL"] == "Y").sum())
+
     event_groups = [{
-        **g, "deathsNumAffected": affected("fatal", c), "deathsNumAtRisk": at_risk[c],
+        **g, "deathsNumAffected": deaths(c), "deathsNumAtRisk": at_risk[c],
         "seriousNumAffected": affected("serious", c), "seriousNumAtRisk": at_risk[c],
         "otherNumAffected": 0, "otherNumAtRisk": at_risk[c],
     } for g, c in zip(groups, arms, strict=True)]  # fmt: skip
@@ -213,7 +225,7 @@ def results_section(
         "outcomeMeasuresModule": {
             "outcomeMeasures": outcome_measures(results, arms, words, endpoint)
         },
-        "adverseEventsModule": adverse_events(results["safety"], arms),
+        "adverseEventsModule": adverse_events(results["safety"], arms, adsl),
     }
 
 

@@ -22,13 +22,14 @@ from hepatrial.analysis.datasets import AdamDatasets
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
-from hepatrial.reports import blinding, figures, i18n, registry, tables
+from hepatrial.reports import blinding, figures, i18n, prs, registry, tables
 from hepatrial.reports.consort import consort_svg
 from hepatrial.reports.i18n import current, tr
 from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.methods import methods_html
 from hepatrial.reports.numbers import DASH, ESC, num, table
 from hepatrial.reports.provenance import Provenance
+from hepatrial.reports.signatures import signatures_html
 
 SECTIONS = (
     "methods", "consort", "baseline", "primary", "change_from_baseline", "decompensation",
@@ -65,7 +66,10 @@ def _svg_style_notes(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("Ignored `")
 
 
-REPORT_FILES = ("report.html", "report.pdf", "registry-results.json", "consort-checklist.csv")
+REPORT_FILES = (
+    "report.html", "report.pdf", "registry-results.json", "registry-results.xml",
+    "consort-checklist.csv",
+)  # fmt: skip
 
 
 @dataclass
@@ -79,6 +83,8 @@ class Report:
     """ClinicalTrials.gov results modules (API v2 shape) and our checks of them."""
     checklist: str = ""
     """The CONSORT checklist as CSV, each item with its place in the report."""
+    registry_xml: str = ""
+    """The same results modules as PRS-style XML (:mod:`hepatrial.reports.prs`)."""
 
     def write(self, folder: str | Path) -> Path:
         """``report.html``, ``report.pdf`` and ``stamp.json`` in ``folder``; returns the folder.
@@ -96,6 +102,7 @@ class Report:
         (out / "registry-results.json").write_text(
             json.dumps(self.registry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        (out / "registry-results.xml").write_text(self.registry_xml, encoding="utf-8")
         (out / "consort-checklist.csv").write_text(self.checklist, encoding="utf-8")
         stamp = {
             **self.inputs,
@@ -294,6 +301,7 @@ TITLES = {
     "decompensation": "Hepatic decompensation",
     "survival": "Survival and liver transplantation",
     "safety": "Adverse events",
+    "signatures": "Investigator signatures",
     "stamp": "Reproducibility",
 }
 
@@ -370,8 +378,8 @@ def cover_html(
     )  # fmt: skip
 
 
-def contents_html() -> str:
-    items = "".join(f"<li><a href='#{key}'>{ESC(tr(TITLES[key]))}</a></li>" for key in SECTIONS)
+def contents_html(keys: tuple[str, ...] = SECTIONS) -> str:
+    items = "".join(f"<li><a href='#{key}'>{ESC(tr(TITLES[key]))}</a></li>" for key in keys)
     return f"<nav class='toc'><h2>{ESC(tr('Contents'))}</h2><ul>{items}</ul></nav>"
 
 
@@ -390,10 +398,12 @@ def render_html(
     data_files: list[Path] | None = None,
     provenance: Provenance | None = None,
     report_version: str = "1",
+    signatures: pd.DataFrame | None = None,
 ) -> str:
     """The page for results already computed from ``data``; blinding is the caller's job.
 
-    The language is the one set with :func:`hepatrial.reports.i18n.language`.
+    The language is the one set with :func:`hepatrial.reports.i18n.language`. ``signatures``
+    (the export's ``signatures.csv``) adds the investigators' casebook signatures per site.
     """
     if provenance is None or (protocol is not None and provenance.protocol is None):
         provenance = Provenance(protocol, None, provenance.state if provenance else {})
@@ -412,14 +422,17 @@ def render_html(
     generated = dt.datetime.now(dt.UTC)
     parts.append(cover_html(results, provenance, blinded=blinded,
                             report_version=report_version, generated=generated))  # fmt: skip
-    parts.append(contents_html())
+    keys = SECTIONS if signatures is None else (*SECTIONS[:-1], "signatures", SECTIONS[-1])
+    parts.append(contents_html(keys))
     bodies = _sections(results, data, screening, words)
+    if signatures is not None:
+        bodies["signatures"] = signatures_html(signatures, data.adsl)
     stamp = reproducibility_stamp(
         results, getattr(loaded, "content_hash", None), list(data_files or []), blinded
     )
     bodies["stamp"] = table([tr("Item"), tr("Value")],
                             [[ESC(k), ESC(v)] for k, v in stamp.items()])  # fmt: skip
-    for key in SECTIONS:
+    for key in keys:
         parts.append(f"<section id='{key}'><h2>{ESC(tr(TITLES[key]))}</h2>{bodies[key]}</section>")
     parts.append("</body></html>")
     return "".join(parts)
@@ -458,6 +471,7 @@ def build_report(
     language: str = "en",
     plan_file: Path | None = None,
     report_version: str = "1",
+    signatures: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse and lay out. Blinded (the default) computes everything from recoded arms.
 
@@ -465,7 +479,8 @@ def build_report(
     printed, so the coding cannot be recovered from the report. ``results`` that the caller
     computed from these ``data`` are reused when the report analyses the same arms with the same
     plan (unblinded, or datasets already coded); otherwise the analysis runs again.
-    ``language`` is ``en`` or ``zh-hans``; the numbers are the same in both.
+    ``language`` is ``en`` or ``zh-hans``; the numbers are the same in both. ``signatures``
+    (``signatures.csv`` of the export) adds the section of investigator signatures.
     """
     plan = plan or AnalysisPlan()
     secret: dict[str, str] = {}
@@ -480,7 +495,7 @@ def build_report(
     with i18n.language(language):
         page = render_html(
             results, data, blinded=blinded, screening=screening, data_files=data_files,
-            provenance=provenance, report_version=report_version,
+            provenance=provenance, report_version=report_version, signatures=signatures,
         )  # fmt: skip
         inputs = input_hashes(results, list(data_files or []), provenance, plan_file)
         inputs["report_version"] = report_version
@@ -489,8 +504,14 @@ def build_report(
         words = Vocabulary(provenance.protocol.protocol if provenance.protocol else None)
         section = registry.results_section(results, data.adsl, words, _endpoint(results, words))
         checklist = registry.consort_checklist(TITLES)
-    filed = {"resultsSection": section, "checks": registry.check_results_section(section)}
+    registry_id = provenance.protocol.protocol.study.registry_id if provenance.protocol else ""
+    xml = prs.prs_xml(section, registry_id)
+    checks = registry.check_results_section(section) + [
+        f"xml: {problem}" for problem in prs.check_prs(xml)
+    ]
+    filed = {"resultsSection": section, "checks": checks}
     if blinded:
         blinding.check_no_leak(page, secret)
         blinding.check_no_leak(json.dumps(filed), secret)
-    return Report(page, results, blinded, inputs, filed, checklist)
+        blinding.check_no_leak(xml, secret)
+    return Report(page, results, blinded, inputs, filed, checklist, xml)
