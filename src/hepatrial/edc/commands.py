@@ -142,7 +142,7 @@ def cmd_export_board(args: argparse.Namespace) -> int:
     from hepatrial.reports.board import board_report
     from hepatrial.reports.provenance import Provenance
 
-    actor = _actor(args.as_user)
+    actor = actor_named(args.as_user)
     if actor is None:
         return 2
     closed = args.kind == "closed"
