@@ -7,6 +7,6 @@ from hepatrial.api.urls import urlpatterns as api_patterns
 urlpatterns = [
     path("api/v1/", include((api_patterns, app_name), namespace=namespace)),
     # The interactive page of the current version, where the issue and the docs name it.
-    path("api/docs", RedirectView.as_view(pattern_name="api:openapi-docs"), name="api_docs"),
+    path("api/docs", RedirectView.as_view(pattern_name="api:openapi-view"), name="api_docs"),
     path("", include("hepatrial.web.urls")),
 ]
