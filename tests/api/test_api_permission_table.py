@@ -17,9 +17,10 @@ from hepatrial.edc.demo_trial import DemoLoader
 from hepatrial.edc.models import Participant
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services import participants as participant_services
+from hepatrial.edc.services.queries import raise_query
 from hepatrial.simulate import simulate_trial
 from tests.api.conftest import ApiClient, token_for
-from tests.web.test_permission_table import USERS
+from tests.web.test_permission_table import USERS, dl_query, monitor_actor
 
 EXPECTED: dict[str, tuple[str, str | None]] = {
     # operationId: (statuses with SY parameters, with DL parameters or None when the operation
@@ -84,6 +85,70 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         "403 409 409 403 409 403 404 404 404",
         "404 404 404 404 404 404 404 404 422",
     ),
+    # Governance: the query is the monitor's at SY and one written directly at DL (where no
+    # monitor works); a write is sent with a reason, the signature with an empty password.
+    "query_inbox": ("200 200 200 200 200 200 403 403 200", None),
+    "participant_queries": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "query_raise": (
+        "403 403 403 403 403 201 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "query_thread": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "query_answer": (
+        "403 200 200 200 200 403 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "query_close": (
+        "403 403 403 403 403 200 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "query_reopen": (
+        "403 403 403 403 403 409 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "participant_verification": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "form_verification": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "form_verify": (
+        "403 403 403 403 403 200 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "visit_verify": (
+        "403 403 403 403 403 200 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "participant_signatures": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "sign": (
+        "403 422 403 403 403 403 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "participant_locks": (
+        "200 200 200 200 200 200 404 404 404",
+        "404 404 404 404 404 404 404 404 200",
+    ),
+    "record_lock": (
+        "200 403 403 403 403 200 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "record_unlock": (
+        "409 403 403 403 403 409 404 404 404",
+        "404 404 404 404 404 404 404 404 403",
+    ),
+    "export_odm": ("200 403 403 403 403 403 200 403 403", None),
     "audit_trail": ("200 403 403 403 403 200 403 403 403", None),
     "export_adam": ("200 403 403 403 403 403 200 403 403", None),
 }
@@ -107,6 +172,14 @@ def _body(operation_id: str, site: str) -> dict | None:
         "consent_record": {"document_version": "ICF v1.0", "signed_at": timezone.now().isoformat()},
         "end_participation": {"status": "finished", "ended_on": today},
         "form_save": {"values": {}, "base_version": 0},
+        "query_raise": {"text": "Check the consent date"},
+        "query_answer": {"text": "Checked against the source"},
+        "query_close": {"text": "Resolved"},
+        "query_reopen": {"text": "Still wrong"},
+        "form_verify": {},
+        "sign": {"password": "", "meaning": "reviewed"},
+        "record_lock": {"reason": "Source data verified"},
+        "record_unlock": {"reason": "Correction needed"},
     }.get(operation_id)  # fmt: skip
 
 
@@ -116,7 +189,9 @@ def world(trial, other_site):
     DemoLoader(simulate_trial(protocol, n_participants=6, seed=11), progress=lambda m: None).run()
     sy = Participant.objects.filter(site__code="SY").exclude(randomization_number="").first()
     dl = participant_services.screen(other_site, "DL", trial.days_ago(3))
-    return {"SY": sy.screening_number, "DL": dl.screening_number}
+    queries = {"SY": raise_query(monitor_actor(), sy.screening_number, "Check the consent"),
+               "DL": dl_query(dl)}  # fmt: skip
+    return {site: (p.screening_number, queries[site].pk) for site, p in (("SY", sy), ("DL", dl))}
 
 
 def _status(client: ApiClient, method: str, path: str, body: dict | None) -> int:
@@ -148,8 +223,9 @@ def test_each_user_gets_the_expected_answer(world):
         for site, expected in (("SY", own), ("DL", other)):
             if expected is None and site == "DL":
                 continue
+            number, query_id = world[site]
             url = path.removeprefix("/api/v1").format(
-                screening_number=world[site], event_oid="SCR", form_oid="F.LAB"
+                screening_number=number, event_oid="SCR", form_oid="F.LAB", query_id=query_id
             )
             for username, want in zip(USERS, expected.split(), strict=True):
                 own_site = "DL" if username == "dl-coordinator" else "SY"

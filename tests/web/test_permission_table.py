@@ -56,6 +56,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
         "403 403 403 403 403 403 403 403 403",
     ),
     "accounts_sites": ("GET", "200 403 403 403 403 403 403 403 403", None),
+    "api_docs": ("GET", "302 302 302 302 302 302 302 302 302", None),
     "accounts_unlock": (
         "POST",
         "409 403 403 403 403 403 403 403 403",

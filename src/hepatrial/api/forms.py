@@ -16,7 +16,15 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Router, Schema
 
-from hepatrial.api.schemas import WRITE_ERRORS, ItemProblem, LabelOut, label, responses
+from hepatrial.api.schemas import (
+    WRITE_ERRORS,
+    ItemProblem,
+    LabelOut,
+    LockOut,
+    label,
+    lock_out,
+    responses,
+)
 from hepatrial.edc.errors import ValidationFailed
 from hepatrial.edc.models import FormRecord, ItemValue
 from hepatrial.edc.permissions import actor_for
@@ -67,6 +75,10 @@ class FormRead(Schema):
     values: dict[str, ValueOut]
     scores: list[ScoreOut]
     records: list[RecordSummaryOut]
+    lock: LockOut | None = Field(
+        description="The open lock covering the form (its casebook's, visit's or own); "
+        "saving is 423 while it holds."
+    )
 
 
 def _repeats(repeat: str, visit: int) -> tuple[int | None, int]:
@@ -128,6 +140,7 @@ def form_read(request: HttpRequest, response: HttpResponse, screening_number: st
         "scores": [{"oid": s.derived.oid, "label": label(s.derived.label), "value": s.value}
                    for s in view.scores],
         "records": [{"repeat": r.repeat, "version": r.version} for r in view.records],
+        "lock": lock_out(view.lock, view.screening_number) if view.lock else None,
     }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from ninja.utils import check_csrf
 from hepatrial.api import tokens
 from hepatrial.edc.errors import NotFound, ServiceError, StaleForm, ValidationFailed
 from hepatrial.edc.services.boundary import DatabaseLocked
+from hepatrial.edc.services.signatures import WrongPassword
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.web.errors import problem_text, status_for
 
@@ -161,6 +162,11 @@ def _item(problem: Problem) -> dict:
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     if isinstance(exc, DatabaseLocked):
         return problem_response(request, 423, exc.problem)
+    if isinstance(exc, WrongPassword):
+        # Refused, not invalid: the re-entered password is not the signer's (the service
+        # audited the attempt). Nothing of what was sent is repeated.
+        problem = exc.errors["password"]
+        return problem_response(request, 403, problem, errors={"password": _item(problem)})
     if isinstance(exc, ValidationFailed):
         first = next(iter(exc.errors.values()))
         errors = {name: _item(problem) for name, problem in exc.errors.items()}
@@ -211,11 +217,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _routers() -> None:
-    from hepatrial.api import audit, exports, forms, participants, protocol
+    from hepatrial.api import audit, exports, forms, locks, participants, protocol, queries, review
 
     api.add_router("/protocol", protocol.router, tags=["protocol"])
     api.add_router("/participants", participants.router, tags=["participants"])
     api.add_router("/participants", forms.router, tags=["forms"])
+    api.add_router("", queries.router, tags=["queries"])
+    api.add_router("/participants", review.router, tags=["verification and signatures"])
+    api.add_router("/participants", locks.router, tags=["locks"])
     api.add_router("/audit", audit.router, tags=["audit"])
     api.add_router("/exports", exports.router, tags=["exports"])
 

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from hepatrial.edc.models import DerivedValue
+from hepatrial.edc.errors import NotAllowed
+from hepatrial.edc.models import DerivedValue, Query
 from hepatrial.edc.permissions import Action, Actor
+from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.listing import ParticipantFilter, matching
+from hepatrial.edc.services.queries import QueryRow, default_states, query_row, visible_queries
 from hepatrial.edc.services.views import ParticipantRow, participant_detail, rows_for
+from hepatrial.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,33 @@ def derived_values(actor: Actor, screening_number: str) -> list[DerivedOnFile]:
                       r.number, r.text, r.formula_version, r.computed_at)
         for r in rows
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    rows: list[QueryRow]
+    total: int
+    states: tuple[str, ...]
+
+
+def query_page(
+    actor: Actor, *, site: str = "", participant: str = "", states: tuple[str, ...] | None = None,
+    page: int = 1, limit: int = 50,
+) -> QueryPage:  # fmt: skip
+    """One page of :func:`hepatrial.edc.services.queries.query_inbox` (which lists its first
+    rows only): the same readable queries, filters and order, ``limit`` rows a page."""
+    if not actor.sites_for(Action.VIEW_PARTICIPANTS):
+        raise NotAllowed(Problem("listing.no_access"))
+    protocol = active_protocol()[1].protocol
+    states = default_states(actor) if states is None else states
+    found = Query.objects.filter(visible_queries(actor))
+    if site:
+        found = found.filter(participant__site__code=site)
+    if participant:
+        found = found.filter(participant__screening_number__istartswith=participant)
+    if states:
+        found = found.filter(state__in=states)
+    found = found.select_related("participant__site", "visit")
+    start = (page - 1) * limit
+    rows = [query_row(q, protocol) for q in found[start : start + limit]]
+    return QueryPage(rows, found.count(), tuple(states))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class LabelOut(Schema):
@@ -47,3 +48,32 @@ def responses(ok: Any, *, code: int = 200, errors: tuple[int, ...] = READ_ERRORS
 
 def label(value) -> dict:
     return {"en": value.en, "zh": value.zh}
+
+
+class LockOut(Schema):
+    """An open casebook, visit or form lock: nothing under it changes until it is unlocked."""
+
+    level: str = Field(description="casebook, visit or form")
+    event_oid: str = Field(description="Empty for the casebook.")
+    visit_repeat: int
+    form_oid: str = Field(description="Empty for the casebook or a visit.")
+    repeat: int
+    locked_at: dt.datetime
+    locked_by: str
+    reason: str
+    detail: str = Field(description="What the lock says, in the caller's language.")
+
+
+def lock_out(lock, screening_number: str) -> dict:
+    """A :class:`~hepatrial.edc.models.RecordLock` as :class:`LockOut`."""
+    from hepatrial.edc.services.lock_check import lock_problem
+    from hepatrial.web.errors import problem_text
+
+    return {
+        "level": lock.level, "event_oid": lock.visit.event_oid if lock.visit else "",
+        "visit_repeat": lock.visit.repeat if lock.visit else 0,
+        "form_oid": lock.form_record.form_oid if lock.form_record else "",
+        "repeat": lock.form_record.repeat if lock.form_record else 0,
+        "locked_at": lock.locked_at, "locked_by": lock.locked_by, "reason": lock.reason,
+        "detail": problem_text(lock_problem(lock, screening_number)),
+    }  # fmt: skip

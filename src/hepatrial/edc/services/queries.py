@@ -108,7 +108,7 @@ form already saved is queried at once."""
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _visible(actor: Actor) -> Q:
+def visible_queries(actor: Actor) -> Q:
     """The queries ``actor`` may read: sites where they view participants, blinded ones only
     where they are unblinded."""
     sites = actor.sites_for(Action.VIEW_PARTICIPANTS)
@@ -154,7 +154,7 @@ class QueryRow:
     messages: list[QueryMessage] = field(default_factory=list)
 
 
-def _row(query: Query, protocol: Protocol, messages: list[QueryMessage] = ()) -> QueryRow:
+def query_row(query: Query, protocol: Protocol, messages: list[QueryMessage] = ()) -> QueryRow:
     visit = query.visit
     event_oid = visit.event_oid if visit else ""
     form = next((f for f in protocol.forms if f.oid == query.form_oid), None)
@@ -198,7 +198,7 @@ def query_inbox(
     (a screening number or its beginning) and states (``None``: :func:`default_states`)."""
     protocol = active_protocol()[1].protocol
     states = default_states(actor) if states is None else states
-    found = Query.objects.filter(_visible(actor))
+    found = Query.objects.filter(visible_queries(actor))
     if site:
         found = found.filter(participant__site__code=site)
     if participant:
@@ -206,7 +206,7 @@ def query_inbox(
     if states:
         found = found.filter(state__in=states)
     found = found.select_related("participant__site", "visit")
-    rows = [_row(q, protocol) for q in found[:INBOX_LIMIT]]
+    rows = [query_row(q, protocol) for q in found[:INBOX_LIMIT]]
     return Inbox(rows, found.count(), tuple(states), actor.sites_for(Action.VIEW_PARTICIPANTS))
 
 
@@ -214,8 +214,8 @@ def participant_queries(actor: Actor, screening_number: str) -> list[QueryRow]:
     """Every query on the participant that ``actor`` may read (NotFound like the participant)."""
     protocol = active_protocol()[1].protocol
     participant = participant_for(actor, screening_number, Action.VIEW_PARTICIPANTS)
-    found = Query.objects.filter(_visible(actor), participant=participant)
-    return [_row(q, protocol) for q in found.select_related("participant__site", "visit")]
+    found = Query.objects.filter(visible_queries(actor), participant=participant)
+    return [query_row(q, protocol) for q in found.select_related("participant__site", "visit")]
 
 
 def query_counts(queries: list[QueryRow]) -> dict[str, int]:
@@ -238,7 +238,7 @@ def site_query_counts(actor: Actor) -> list[SiteQueryCount]:
     where the actor is blinded)."""
     counted = {
         row["participant__site__code"]: row
-        for row in Query.objects.filter(_visible(actor))
+        for row in Query.objects.filter(visible_queries(actor))
         .values("participant__site__code")
         .annotate(
             open=Count("id", filter=Q(state=State.OPEN)),
@@ -255,7 +255,7 @@ def site_query_counts(actor: Actor) -> list[SiteQueryCount]:
 
 
 def _find(actor: Actor, participant: Participant, query_id: object, *, lock: bool = False):
-    found = Query.objects.filter(_visible(actor), participant=participant)
+    found = Query.objects.filter(visible_queries(actor), participant=participant)
     if lock:
         found = found.select_for_update()
     query = found.filter(pk=int(query_id)).first() if str(query_id).isdigit() else None
@@ -269,7 +269,7 @@ def query_thread(actor: Actor, screening_number: str, query_id: object) -> Query
     protocol = active_protocol()[1].protocol
     participant = participant_for(actor, screening_number, Action.VIEW_PARTICIPANTS)
     query = _find(actor, participant, query_id)
-    return _row(query, protocol, list(query.messages.all()))
+    return query_row(query, protocol, list(query.messages.all()))
 
 
 def open_queries_on_form(
@@ -284,10 +284,10 @@ def open_queries_on_form(
         return []
     on_visit = Q(form_oid="") | Q(form_oid=form_oid, form_repeat=form_repeat or 0)
     found = Query.objects.filter(
-        _visible(actor), on_visit, participant=participant, visit__event_oid=event_oid,
+        visible_queries(actor), on_visit, participant=participant, visit__event_oid=event_oid,
         visit__repeat=visit_repeat, state__in=(State.OPEN, State.ANSWERED),
     ).select_related("participant__site", "visit")  # fmt: skip
-    return [_row(q, protocol) for q in found]
+    return [query_row(q, protocol) for q in found]
 
 
 # --- writing ------------------------------------------------------------------------------------
