@@ -19,6 +19,10 @@ WORDS = {
 
 
 def fits_390(page) -> bool:
+    """The page fits 390 px, measured once the page a click started has loaded (measuring
+    during the navigation finds no document)."""
+    page.wait_for_load_state("load")
+    page.wait_for_selector("main")
     return page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
@@ -54,6 +58,7 @@ def test_a_query_on_bilirubin_is_raised_answered_corrected_and_closed(
     sign_in(coordinator, live_server, passwords, "coordinator", language)
     coordinator.click("[data-testid=nav-queries]")
     coordinator.click(f"[data-testid=query-list] a[href='{thread_url[len(live_server.url) :]}']")
+    coordinator.wait_for_url(thread_url)
     assert fits_390(coordinator)
     coordinator.fill("#id_text", "Transcription error, corrected to 59.6")
     coordinator.click("[data-testid=answer]")
