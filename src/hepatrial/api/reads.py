@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from hepatrial.edc.errors import NotAllowed
-from hepatrial.edc.models import DerivedValue, Query
+from hepatrial.edc.models import DerivedValue
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.listing import ParticipantFilter, matching
-from hepatrial.edc.services.queries import QueryRow, default_states, query_row, visible_queries
+from hepatrial.edc.services.queries import QueryRow, default_states, inbox_queries, query_row
 from hepatrial.edc.services.views import ParticipantRow, participant_detail, rows_for
 from hepatrial.problems import Problem
 
@@ -91,14 +91,7 @@ def query_page(
         raise NotAllowed(Problem("listing.no_access"))
     protocol = active_protocol()[1].protocol
     states = default_states(actor) if states is None else states
-    found = Query.objects.filter(visible_queries(actor))
-    if site:
-        found = found.filter(participant__site__code=site)
-    if participant:
-        found = found.filter(participant__screening_number__istartswith=participant)
-    if states:
-        found = found.filter(state__in=states)
-    found = found.select_related("participant__site", "visit")
+    found = inbox_queries(actor, site=site, participant=participant, states=states)
     start = (page - 1) * limit
     rows = [query_row(q, protocol) for q in found[start : start + limit]]
     return QueryPage(rows, found.count(), tuple(states))

@@ -191,13 +191,8 @@ def default_states(actor: Actor) -> tuple[str, ...]:
     return (State.OPEN, State.ANSWERED)
 
 
-def query_inbox(
-    actor: Actor, *, site: str = "", participant: str = "", states: tuple[str, ...] | None = None
-) -> Inbox:
-    """The queries ``actor`` may read, newest change first, filtered by site, participant
-    (a screening number or its beginning) and states (``None``: :func:`default_states`)."""
-    protocol = active_protocol()[1].protocol
-    states = default_states(actor) if states is None else states
+def inbox_queries(actor: Actor, *, site: str, participant: str, states: tuple[str, ...]):
+    """The queries of an inbox, newest change first, as a queryset to slice into pages."""
     found = Query.objects.filter(visible_queries(actor))
     if site:
         found = found.filter(participant__site__code=site)
@@ -205,7 +200,17 @@ def query_inbox(
         found = found.filter(participant__screening_number__istartswith=participant)
     if states:
         found = found.filter(state__in=states)
-    found = found.select_related("participant__site", "visit")
+    return found.select_related("participant__site", "visit")
+
+
+def query_inbox(
+    actor: Actor, *, site: str = "", participant: str = "", states: tuple[str, ...] | None = None
+) -> Inbox:
+    """The queries ``actor`` may read, newest change first, filtered by site, participant
+    (a screening number or its beginning) and states (``None``: :func:`default_states`)."""
+    protocol = active_protocol()[1].protocol
+    states = default_states(actor) if states is None else states
+    found = inbox_queries(actor, site=site, participant=participant, states=states)
     rows = [query_row(q, protocol) for q in found[:INBOX_LIMIT]]
     return Inbox(rows, found.count(), tuple(states), actor.sites_for(Action.VIEW_PARTICIPANTS))
 
