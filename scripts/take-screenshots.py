@@ -34,6 +34,7 @@ def shots(someone: str) -> list[tuple[str, str, str, str, dict]]:
         ("coordinator", form, "visit-form-zh-phone.png", "zh-hans", PHONE),
         ("celltherapy", "/allocation/", "allocation.png", "en", DESKTOP),
         ("monitor", "/audit/", "audit.png", "en", DESKTOP),
+        ("monitor", "/queries/", "queries.png", "en", DESKTOP),
         ("admin", "/admin/users/", "users.png", "en", DESKTOP),
         ("assessor", "/dashboard/", "dashboard-zh.png", "zh-hans", DESKTOP),
         ("assessor", "/", "overview-zh.png", "zh-hans", DESKTOP),
