@@ -71,3 +71,19 @@ def test_pages_with_scripts_raise_no_csp_violation(live_server, page, accounts, 
     page.fill("input[name]:visible >> nth=0", "1")
     page.wait_for_load_state("networkidle")
     assert not violations
+
+
+def test_the_interactive_api_page_shows_every_operation_under_the_csp(live_server, page, accounts):
+    """/api/docs is Swagger UI served from Django Ninja's own static files (no CDN): it must
+    render within our Content-Security-Policy for a signed-in user."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" else None)  # fmt: skip
+    sign_in(page, live_server.url, "coordinator", accounts["coordinator"])
+    document = page.request.get(live_server.url + "/api/v1/openapi.json").json()
+    operations = sum(len(methods) for methods in document["paths"].values())
+    page.goto(live_server.url + "/api/docs")
+    page.wait_for_selector(".opblock")
+    assert page.url == live_server.url + "/api/v1/docs"
+    assert page.locator(".opblock").count() == operations > 30
+    assert not problems
