@@ -17,6 +17,7 @@ from hepatrial.edc.demo_trial import DemoLoader
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.simulate import simulate_trial
 from tests.api.conftest import token_for
+from tests.conftest import unavailable
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,"
 CHECKS += "response_schema_conformance"
@@ -25,7 +26,7 @@ CHECKS += "response_schema_conformance"
 def _schemathesis() -> str:
     found = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
     if not Path(found).exists():
-        pytest.skip("schemathesis is not installed (pip install -e .[dev])")
+        unavailable("schemathesis is not installed (a dev dependency: make install)")
     return found
 
 

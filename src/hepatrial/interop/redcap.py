@@ -1087,7 +1087,7 @@ def import_project(
         "randomization": {"method": "permuted_blocks", "block_sizes": [2 * len(arm_docs)]},
         "eligibility": [
             {
-                "oid": "IE.PLACEHOLDER",
+                "oid": re.sub(r"\W+", "_", f"{stem}_inclusion_1"),  # like the project's fields
                 "kind": "inclusion",
                 "label": _placeholder("inclusion criterion"),
                 "qualifying_answer": "yes",
