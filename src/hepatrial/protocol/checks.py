@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from math import gcd
 
+from hepatrial.protocol import roles
 from hepatrial.protocol.model import (
     DataType,
     EndpointKind,
@@ -171,6 +172,38 @@ def _items(p: Protocol) -> Iterator[Problem]:
     for i, form in enumerate(p.forms):
         for j, item in enumerate(form.items):
             yield from _item(item, ("forms", i, "items", j))
+            if item.role is not None:
+                yield from _role(item, ("forms", i, "items", j))
+    yield from _duplicates(
+        [(("forms", i, "items", j, "role"), item.role)
+         for i, form in enumerate(p.forms) for j, item in enumerate(form.items) if item.role],
+        "role",
+    )  # fmt: skip
+
+
+ROLE_TYPES = (
+    (roles.DATE_ROLES, DATES, "a date"),
+    (roles.DATETIME_ROLES, {DataType.DATETIME, DataType.DATE}, "a date or datetime"),
+    (roles.BOOLEAN_ROLES, {DataType.BOOLEAN}, "a yes/no"),
+    (roles.NUMERIC_ROLES, NUMERIC, "a number"),
+    (set(roles.MEANINGS), {DataType.CHOICE}, "a choice"),
+)
+
+
+def _role(item: Item, path: tuple) -> Iterator[Problem]:
+    for group, types, what in ROLE_TYPES:
+        if item.role in group and item.data_type not in types:
+            yield (*path, "role"), f"{item.role} needs {what} item, not {item.data_type}"
+    known = roles.MEANINGS.get(item.role)
+    if known is None or item.data_type != DataType.CHOICE:
+        return
+    for k, choice in enumerate(item.choices):
+        if (choice.meaning or choice.code) not in known:
+            yield (
+                (*path, "choices", k, "meaning" if choice.meaning else "code"),
+                f"{choice.meaning or choice.code!r} means nothing to role {item.role}: "
+                f"give the choice a meaning, one of {', '.join(sorted(known))}",
+            )
 
 
 def _forms(p: Protocol) -> Iterator[Problem]:

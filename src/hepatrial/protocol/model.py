@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from hepatrial.protocol.roles import Role
 from hepatrial.scores.settings import (
     DEFAULT_CHILD_PUGH_SOURCE,
     DEFAULT_CHILD_PUGH_TEXT,
@@ -267,6 +268,9 @@ class Range(Strict):
 class Choice(Strict):
     code: NonEmpty
     label: Label
+    meaning: NonEmpty | None = None
+    """What the code means in its item's role vocabulary (:mod:`hepatrial.protocol.roles`),
+    when the trial codes it differently; by default the code itself."""
 
 
 class CodeRef(Strict):
@@ -289,6 +293,8 @@ class Item(Strict):
     identifier: bool = False
     """The value identifies the person (REDCap's identifier flag): name, phone, date of birth."""
     codes: list[CodeRef] = Field(default_factory=list)
+    role: Role | None = None
+    """What the item is (``death_date``, ``ae_term``...): how code finds it, never by OID."""
 
 
 class Form(Strict):
