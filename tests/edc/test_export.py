@@ -231,3 +231,22 @@ def test_a_form_save_asks_for_the_lock_once_not_once_per_row(trial):
                   base_version=0, visit_date=on)  # fmt: skip
     asked = [q for q in queries.captured_queries if "edc_databaselock" in q["sql"]]
     assert len(asked) == 1
+
+
+def test_the_export_reads_its_rows_in_a_number_of_queries_that_does_not_grow_with_the_trial(
+    trial, followed
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_export() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            build_datasets(trial[Role.STATISTICIAN])
+        return len(queries.captured_queries)
+
+    six = queries_for_export()
+    for _ in range(4):
+        participant, _ = trial.randomized(days_ago=30)
+        visit(trial, participant.screening_number, "BL", LABS_CLASS_B, CLINICAL_B)
+    assert queries_for_export() == six
+    assert six <= 20

@@ -39,7 +39,8 @@ def test_lab_values_entered_in_mg_dl_are_converted_to_canonical_units(trial, ada
             text, unit = v.items.get("I.TBIL", (None, None))
             if unit != "mg/dL":
                 continue
-            rows = lb[(lb["USUBJID"] == p.screening_number) & (lb["PARAMCD"] == "BILI")
+            usubjid = f"{trial.registry_id}-{p.screening_number}"
+            rows = lb[(lb["USUBJID"] == usubjid) & (lb["PARAMCD"] == "BILI")
                       & (lb["ADY"] == v.study_day)]  # fmt: skip
             assert np.isclose(rows["AVAL"].iloc[0], float(text) * BILIRUBIN_MG_DL_TO_UMOL_L)
             checked += 1
@@ -50,8 +51,9 @@ def test_week_24_analysis_record_and_time_to_event_agree_with_the_records(trial,
     adsl = adam.adsl.set_index("USUBJID")
     tte = adam.adtte
     for p in trial.randomized:
-        row = adsl.loc[p.screening_number]
-        death = tte[(tte["USUBJID"] == p.screening_number) & (tte["PARAMCD"] == "DEATH")].iloc[0]
+        usubjid = f"{trial.registry_id}-{p.screening_number}"
+        row = adsl.loc[usubjid]
+        death = tte[(tte["USUBJID"] == usubjid) & (tte["PARAMCD"] == "DEATH")].iloc[0]
         assert (death["EVNTCD"] == 1) == (p.death is not None) == (row["DTHFL"] == "Y")
         assert row["SAFFL"] == ("Y" if p.infusions else "N")
     cp = adam.adlb[(adam.adlb["PARAMCD"] == "CPCLASS") & (adam.adlb["ANL01FL"] == "Y")]

@@ -23,15 +23,14 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 
-from hepatrial.analysis.datasets import (
-    CP_CLASS_CODE,
-    LAB_PARAMS,
-    TTE_PARAMS,
-    AdamDatasets,
-    VisitSchedule,
-    VisitWindow,
-    derive_analysis_flags,
-    validate,
+from hepatrial.analysis.datasets import AdamDatasets
+from hepatrial.analysis.derive import (
+    DerivedEntry,
+    FormEntry,
+    ParticipantData,
+    Value,
+    derive_adam,
+    lab_params,
 )
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.edc import audit
@@ -44,7 +43,6 @@ from hepatrial.edc.models import (
     Participant,
     ParticipantStatus,
     ProtocolVersion,
-    Visit,
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
@@ -53,23 +51,6 @@ from hepatrial.edc.services.lock import current_lock
 from hepatrial.protocol.model import Protocol
 
 S = ParticipantStatus
-SCORE_PARAMS = {
-    "meld": "MELD", "meld_na": "MELDNA", "meld3": "MELD3", "child_pugh_points": "CPSCORE",
-    "child_pugh_class": "CPCLASS", "albi": "ALBI",
-}  # fmt: skip
-DISCONTINUED = {
-    S.WITHDRAWN: "WITHDRAWAL BY SUBJECT", S.LOST: "LOST TO FOLLOW-UP", S.DIED: "DEATH",
-    S.TRANSPLANTED: "LIVER TRANSPLANT",
-}  # fmt: skip
-DECOMP_TYPES = {"gi_bleeding": "GIBLEED", "ascites": "ASCITES", "hepatic_encephalopathy": "HE"}
-DECOMP_EVENTS = {
-    "DECOMP": "First hepatic decompensation", "GIBLEED": "First gastrointestinal bleeding",
-    "ASCITES": "First new or worsening ascites", "HE": "First hepatic encephalopathy",
-}  # fmt: skip
-RELATEDNESS = {
-    "unrelated": "NOT RELATED", "unlikely": "UNLIKELY", "possible": "POSSIBLE",
-    "probable": "PROBABLE", "definite": "DEFINITE",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,35 +79,11 @@ def plan_for(protocol: Protocol, arm_names: dict[str, str], labels: dict[str, st
     )
 
 
-def schedule_of(protocol: Protocol) -> VisitSchedule:
-    windows = tuple(
-        VisitWindow(e.label.en, e.day, e.window.before, e.window.after)
-        for e in protocol.scheduled_events()
-        if e.day and e.day > 0
-    )
-    return VisitSchedule(windows)
-
-
 def _arm_codes(arms: list[str], salt: str) -> dict[str, str]:
     """Arm → X/Y… by a keyed hash, so the coding cannot be read off the arm codes' order."""
     key = (settings.SECRET_KEY + salt).encode()
     ordered = sorted(arms, key=lambda a: hmac.new(key, a.encode(), hashlib.sha256).hexdigest())
     return {arm: chr(ord("X") + i) if i < 3 else f"G{i}" for i, arm in enumerate(ordered)}
-
-
-def _values(participants) -> dict[tuple[int, str], list[tuple[Visit, ItemValue]]]:
-    found = defaultdict(list)
-    rows = ItemValue.objects.filter(
-        form_record__visit__participant__in=participants, status="value"
-    ).select_related("form_record__visit")
-    for row in rows:
-        visit = row.form_record.visit
-        found[(visit.participant_id, row.item_oid)].append((visit, row))
-    return found
-
-
-def _first_date(entries) -> dt.date | None:
-    return min((_date(row) for _, row in entries if row.normalized_text), default=None)
 
 
 def export_sites(actor: Actor, *, blinded: bool, report_only: bool = False) -> list[str]:
@@ -225,27 +182,8 @@ def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, Proto
     }
     fingerprint = next(iter(slots.values())).allocation_list.seed_fingerprint if slots else ""
     codes = _arm_codes([a.code for a in protocol.arms], fingerprint)
-    values = _values(people)
-    interventions = {i.code for arm in protocol.arms for i in arm.interventions}
-    visits = defaultdict(list)
-    for visit in Visit.objects.filter(participant__in=people).exclude(visit_date=None):
-        visits[visit.participant_id].append(visit)
-    study = protocol.study.registry_id
-    adsl, adlb, adtte, adae = [], [], [], []
-    for p in people:
-        arm = slots[p.pk].arm
-        infusions = sorted(v.visit_date for v in visits[p.pk] if v.event_oid in interventions)
-        adsl.append(_adsl_row(study, p, protocol, arm, codes, infusions, values, visits, blinded))
-        adlb += _adlb_rows(study, p, protocol, values, interventions)
-        adtte += _adtte_rows(study, p, values, adsl[-1])
-        adae += _adae_rows(study, p, values, visits, interventions, infusions, blinded)
-    frames = {
-        "ADSL": pd.DataFrame(adsl),
-        "ADLB": _with_flags(pd.DataFrame(adlb), schedule_of(protocol)),
-        "ADTTE": pd.DataFrame(adtte, columns=list(_adtte_columns())),
-        "ADAE": pd.DataFrame(adae, columns=list(_adae_columns())),
-    }
-    datasets = validate(frames)
+    records = participant_data(people, slots)
+    datasets = derive_adam(records, protocol, arm_codes=codes if blinded else None)
     if blinded:
         plan = plan_for(protocol, codes, {a: f"Arm {c}" for a, c in codes.items()})
         plan = dataclasses.replace(plan, arms=tuple(sorted(plan.arms)))
@@ -255,209 +193,50 @@ def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, Proto
     return Export(datasets, blinded, plan, sites), version, len(people)
 
 
-def _adsl_row(study, p, protocol, arm, codes, infusions, values, visits, blinded) -> dict:
-    def item(oid):
-        entries = values.get((p.pk, oid))
-        return entries[-1][1] if entries else None
-
-    baseline = _baseline_scores(p)
-    death = _first_date(values.get((p.pk, "I.DTHDT"), []))
-    transplant = _first_date(values.get((p.pk, "I.LTXDT"), []))
-    seen = [v.visit_date for v in visits[p.pk]] + [d for d in (death, p.ended_on) if d]
-    last_alive = death or max(seen, default=p.randomization_date)
-    label = protocol.arm(arm).label.en
-    coded = f"Arm {codes[arm]}"
-    status = S(p.status)
-    age = item("I.AGE")
-    sex = item("I.SEX")
-    etiology = item("I.ETIOL")
-    received = bool(infusions)
-    planned = len(protocol.arm(arm).interventions)
-    major = Deviation.objects.filter(participant=p).exists()
-    return {
-        "STUDYID": study, "USUBJID": f"{study}-{p.screening_number}",
-        "SUBJID": p.screening_number, "SITEID": p.site.code,
-        "ARMCD": codes[arm] if blinded else arm, "ARM": coded if blinded else label,
-        "ACTARMCD": "" if blinded or not received else arm,
-        "TRT01P": coded if blinded else label,
-        "TRT01A": "" if blinded or not received else label,
-        "STRATAR": p.stratum.split("=")[-1], "ITTFL": "Y",
-        "PPROTFL": "Y" if len(infusions) == planned and not major else "N",
-        "SAFFL": "Y" if received else "N", "RANDDT": p.randomization_date,
-        "TRTSDT": infusions[0] if infusions else None,
-        "TRTEDT": None if blinded or not infusions else infusions[-1],
-        "NINF": None if blinded else len(infusions),
-        "AGE": age.number if age else None, "SEX": sex.normalized_text if sex else None,
-        "ETIOLOGY": etiology.normalized_text if etiology else None,
-        "CPCLSBL": baseline.get("D.CPCLASS"), "CPSCRBL": baseline.get("D.CPSCORE"),
-        "MELDBL": baseline.get("D.MELD"),
-        "EOSSTT": "COMPLETED" if status == S.COMPLETED
-        else "DISCONTINUED" if status in DISCONTINUED else "ONGOING",
-        "DCSREAS": DISCONTINUED.get(status, ""), "EOSDT": p.ended_on,
-        "DTHFL": "Y" if death else "N", "DTHDT": death,
-        "LTXFL": "Y" if transplant else "N", "LTXDT": transplant,
-        "LSTALVDT": last_alive, "UNBLINDFL": "Y" if p.emergency_unblinded else "N",
-    }  # fmt: skip
-
-
-def _baseline_scores(p: Participant) -> dict:
-    rows = DerivedValue.objects.filter(
-        visit__participant=p, visit__visit_date__lte=p.randomization_date
-    ).order_by("visit__visit_date")
-    out = {}
-    for row in rows:
-        out[row.item_oid] = row.text or row.number
-    return out
-
-
-def lab_params(protocol: Protocol) -> dict[str, str]:
-    """Item OID → ADLB PARAMCD, from each item's CDISC code."""
-    params = {}
-    for item in protocol.items().values():
-        cdisc = next((c.code for c in item.codes if c.system == "CDISC"), None)
-        if cdisc in LAB_PARAMS:
-            params[item.oid] = cdisc
-    return params
-
-
-def _adlb_rows(study, p, protocol: Protocol, values, interventions) -> list[dict]:
-    params = lab_params(protocol)
-    rows = []
-    for (pid, oid), entries in values.items():
-        if pid != p.pk or oid not in params:
-            continue
-        for visit, value in entries:
-            if visit.event_oid in interventions or visit.visit_date is None:
-                continue
-            rows.append(_lab_row(study, p, params[oid], visit.visit_date, value.number, ""))
-    derived_params = {d.oid: SCORE_PARAMS[d.score] for d in protocol.derived_items
-                      if d.score in SCORE_PARAMS}  # fmt: skip
-    for row in DerivedValue.objects.filter(visit__participant=p, item_oid__in=derived_params):
-        if row.visit.visit_date is None or row.visit.event_oid in interventions:
-            continue
-        code = derived_params[row.item_oid]
-        number = CP_CLASS_CODE.get(row.text) if code == "CPCLASS" else row.number
-        rows.append(_lab_row(study, p, code, row.visit.visit_date, number, row.text))
-    return rows
-
-
-def _lab_row(study, p, code, on: dt.date, number, text) -> dict:
-    return {
-        "STUDYID": study, "USUBJID": f"{study}-{p.screening_number}", "PARAMCD": code,
-        "PARAM": LAB_PARAMS[code][0], "AVAL": number, "AVALC": text if code == "CPCLASS" else "",
-        "AVALU": LAB_PARAMS[code][1], "ADT": on, "ADY": (on - p.randomization_date).days,
-    }  # fmt: skip
-
-
-def _with_flags(adlb: pd.DataFrame, schedule: VisitSchedule) -> pd.DataFrame:
-    if adlb.empty:
-        return adlb
-    return derive_analysis_flags(adlb.sort_values(["USUBJID", "PARAMCD", "ADT"]), schedule)
-
-
-def _adtte_columns():
-    return ("STUDYID", "USUBJID", "PARAMCD", "PARAM", "AVAL", "CNSR", "EVNTCD", "EVNTDESC",
-            "STARTDT", "ADT")  # fmt: skip
-
-
-def _adtte_rows(study, p, values, adsl: dict) -> list[dict]:
-    start, death, transplant = p.randomization_date, adsl["DTHDT"], adsl["LTXDT"]
-    censor = adsl["LSTALVDT"]
-    decomp: dict[str, list[dt.date]] = defaultdict(list)
-    for _, row in values.get((p.pk, "I.DCTYPE"), []):
-        onset = _onset_of(row)
-        if onset and row.normalized_text in DECOMP_TYPES:
-            decomp[DECOMP_TYPES[row.normalized_text]].append(onset)
-    decomp["DECOMP"] = [d for dates in list(decomp.values()) for d in dates]
-    rows = []
-
-    def add(code, event, competing, description):
-        if event:
-            end, cnsr, code_event, desc = event, 0, 1, description
-        elif competing:
-            end, cnsr, code_event, desc = competing[0], 1, 2, competing[1]
-        else:
-            end, cnsr, code_event, desc = censor, 1, 0, "Censored at last known alive"
-        rows.append({
-            "STUDYID": study, "USUBJID": adsl["USUBJID"], "PARAMCD": code,
-            "PARAM": TTE_PARAMS[code], "AVAL": (end - start).days, "CNSR": cnsr,
-            "EVNTCD": code_event, "EVNTDESC": desc, "STARTDT": start, "ADT": end,
-        })  # fmt: skip
-
-    first_end = min((d for d in (death, transplant) if d), default=None)
-    ending = None
-    if first_end:
-        ending = (first_end, "Death" if first_end == death else "Liver transplant")
-    died_first = (death, "Death") if death and not transplant else None
-    add("DEATH", death, None, "Death")
-    add("LTX", transplant, died_first, "Liver transplant")
-    add("TFS", first_end, None, "Death or liver transplant")
-    for code, description in DECOMP_EVENTS.items():
-        event = min(decomp.get(code, []), default=None)
-        if event and first_end and event > first_end:
-            event = None
-        add(code, event, None if event else ending, description)
-    return rows
-
-
-def _onset_of(decomp_type_row: ItemValue) -> dt.date | None:
-    onset = ItemValue.objects.filter(
-        form_record=decomp_type_row.form_record, item_oid="I.DCSTDT", status="value"
-    ).first()
-    return dt.date.fromisoformat(onset.normalized_text) if onset else None
-
-
-def _adae_columns():
-    return ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AESEV", "AETOXGR", "AESER",
-            "AEREL", "ASTDT", "ASTDY", "AENDT", "TRTEMFL", "INFRFL")  # fmt: skip
-
-
-def _adae_rows(study, p, values, visits, interventions, infusions, blinded) -> list[dict]:
-    """Adverse events and infusion reactions. A blinded export leaves infusion reactions out:
-    one on or after the second infusion's day could only happen in the double arm."""
-    records = defaultdict(dict)
-    for (pid, oid), entries in values.items():
-        if pid != p.pk:
-            continue
-        for _, row in entries:
-            records[row.form_record_id][oid] = row
-    rows = []
-    first_infusion = infusions[0] if infusions else None
-    for record in sorted(records.values(), key=lambda r: min(v.pk for v in r.values())):
-        if "I.AETERM" in record:
-            start = _date(record.get("I.AESTDT"))
-            grade = int(record["I.AEGRADE"].normalized_text) if "I.AEGRADE" in record else None
-            rows.append(_ae(study, p, len(rows) + 1, record["I.AETERM"].text, grade,
-                            record.get("I.AESER"), record.get("I.AEREL"), start,
-                            _date(record.get("I.AEENDT")), first_infusion, "N"))  # fmt: skip
-        elif (
-            not blinded
-            and record.get("I.INFREACT")
-            and record["I.INFREACT"].normalized_text == "true"
-        ):
-            on = record["I.INFREACT"].form_record.visit.visit_date
-            term = record["I.INFREACTD"].text if "I.INFREACTD" in record else "Infusion reaction"
-            rows.append(_ae(study, p, len(rows) + 1, term, None, None, None, on, None,
-                            first_infusion, "Y"))  # fmt: skip
-    return rows
-
-
-def _date(row: ItemValue | None) -> dt.date | None:
-    return dt.date.fromisoformat(row.normalized_text[:10]) if row and row.normalized_text else None
-
-
-def _ae(study, p, seq, term, grade, serious, related, start, end, first_infusion, infusion):
-    severity = {1: "MILD", 2: "MODERATE"}.get(grade, "SEVERE") if grade else None
-    return {
-        "STUDYID": study, "USUBJID": f"{study}-{p.screening_number}", "AESEQ": seq,
-        "AETERM": term, "AEDECOD": term.strip().upper(), "AESEV": severity, "AETOXGR": grade,
-        "AESER": "Y" if serious and serious.normalized_text == "true" else "N",
-        "AEREL": RELATEDNESS.get(related.normalized_text) if related else None,
-        "ASTDT": start, "ASTDY": (start - p.randomization_date).days if start else None,
-        "AENDT": end,
-        "TRTEMFL": "Y" if start and first_infusion and start >= first_infusion else "N",
-        "INFRFL": infusion,
-    }  # fmt: skip
+def participant_data(people: list[Participant], slots: dict) -> list[ParticipantData]:
+    """The participants as :func:`derive_adam` reads them, in five queries whatever their number."""
+    forms: dict[int, list[FormEntry]] = defaultdict(list)
+    entries: dict[int, FormEntry] = {}
+    values = (
+        ItemValue.objects.filter(form_record__visit__participant__in=people, status="value")
+        .select_related("form_record__visit")
+        .order_by("form_record_id", "pk")
+    )
+    for row in values:
+        record = row.form_record
+        entry = entries.get(record.pk)
+        if entry is None:
+            visit = record.visit
+            entry = entries[record.pk] = FormEntry(visit.event_oid, record.form_oid,
+                                                   visit.visit_date, {})  # fmt: skip
+            forms[visit.participant_id].append(entry)
+        entry.values[row.item_oid] = Value(row.normalized_text, row.number, row.text)
+    derived: dict[int, list[DerivedEntry]] = defaultdict(list)
+    rows = DerivedValue.objects.filter(visit__participant__in=people).select_related("visit")
+    for row in rows.order_by("visit__visit_date", "pk"):
+        visit = row.visit
+        derived[visit.participant_id].append(
+            DerivedEntry(visit.event_oid, visit.visit_date, row.item_oid, row.number, row.text)
+        )
+    deviating = set(
+        Deviation.objects.filter(participant__in=people).values_list("participant_id", flat=True)
+    )
+    return [
+        ParticipantData(
+            subject=p.screening_number,
+            site=p.site.code,
+            randomization_date=p.randomization_date,
+            arm=slots[p.pk].arm,
+            stratum=p.stratum.split("=")[-1] if p.stratum else "",
+            status=p.status,
+            ended_on=p.ended_on,
+            emergency_unblinded=p.emergency_unblinded,
+            major_deviation=p.pk in deviating,
+            forms=forms[p.pk],
+            derived=derived[p.pk],
+        )  # fmt: skip
+        for p in people
+    ]
 
 
 # --- provenance beside the datasets (statistical report, issue 18) ---

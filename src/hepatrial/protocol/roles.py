@@ -58,7 +58,9 @@ DATE_ROLES = frozenset({
 """Roles whose item must be a date (or a datetime: :data:`DATETIME_ROLES`)."""
 
 DATETIME_ROLES = frozenset({Role.INFUSION_START})
-BOOLEAN_ROLES = frozenset({Role.AE_SERIOUS, Role.INFUSION_REACTION, Role.DECOMPENSATION_HOSPITALIZED})
+BOOLEAN_ROLES = frozenset(
+    {Role.AE_SERIOUS, Role.INFUSION_REACTION, Role.DECOMPENSATION_HOSPITALIZED}
+)
 NUMERIC_ROLES = frozenset({Role.AGE, Role.BODY_WEIGHT, Role.BODY_HEIGHT})
 
 MEANINGS: dict[Role, frozenset[str]] = {
@@ -70,7 +72,11 @@ MEANINGS: dict[Role, frozenset[str]] = {
 }
 """The vocabulary of each coded role: what every choice of its item must mean."""
 
-DECOMPENSATION_PARAMS = {"gi_bleeding": "GIBLEED", "ascites": "ASCITES", "hepatic_encephalopathy": "HE"}
+DECOMPENSATION_PARAMS = {
+    "gi_bleeding": "GIBLEED",
+    "ascites": "ASCITES",
+    "hepatic_encephalopathy": "HE",
+}
 """ADTTE parameter of the first event of each kind of decompensation (docs/datasets.md)."""
 
 

@@ -17,37 +17,10 @@ from hepatrial.edc import audit
 from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.values import latest_value, stored_value
-from hepatrial.problems import MESSAGES, Problem, gettext_noop
+from hepatrial.protocol.derivation import BOOLEAN_TEXT, Entered, as_entered, compute
 from hepatrial.protocol.model import DerivedItem, Protocol
-from hepatrial.protocol.values import CheckedValue
-from hepatrial.scores import SCORES, ScoreInputError
+from hepatrial.scores import SCORES
 from hepatrial.scores.settings import ScoreSettings
-
-BOOLEAN_TEXT = {"true": True, "false": False}
-
-
-@dataclass(frozen=True)
-class Entered:
-    """A number as it was typed, in the unit it was typed in: what the scores are given."""
-
-    value: float
-    unit: str
-
-
-def _as_entered(text: str, unit: str | None, fallback: object) -> object:
-    if not unit:
-        return fallback
-    try:
-        return Entered(float(text.replace(" ", "")), unit)
-    except ValueError:
-        return fallback
-
-
-MESSAGES.update({
-    "score.inputs_missing": gettext_noop("missing %(inputs)s"),
-    "score.input_invalid": gettext_noop("%(argument)s=%(value)s: %(detail)s"),
-})  # fmt: skip
-"""Why a derived item has no value; kept with its inputs (``detail`` is the score's own English)."""
 
 
 def stored_input(row: ItemValue | None) -> object:
@@ -56,46 +29,13 @@ def stored_input(row: ItemValue | None) -> object:
         return None
     value = stored_value(row)
     if row.number is not None:
-        return _as_entered(row.text, row.unit_entered, value)
+        return as_entered(row.text, row.unit_entered, value)
     return BOOLEAN_TEXT.get(value, value) if isinstance(value, str) else value
-
-
-def _compute(
-    derived: DerivedItem,
-    inputs: dict[str, object],
-    units: dict[str, str],
-    settings: ScoreSettings,
-):
-    definition = SCORES[derived.score]
-    arguments = {name: value for name, value in inputs.items() if value is not None}
-    arguments["settings"] = settings
-    for name in list(arguments):
-        if f"{name}_unit" in definition.inputs and name in units:
-            arguments[f"{name}_unit"] = units[name]
-    missing = [name for name in definition.required if name not in arguments]
-    if missing:
-        return None, Problem("score.inputs_missing", inputs=missing)
-    try:
-        result = definition.function(**arguments)
-    except ScoreInputError as exc:
-        return None, Problem("score.input_invalid", argument=exc.argument, value=repr(exc.value),
-                             detail=exc.problem)  # fmt: skip
-    return (result.item() if hasattr(result, "item") else result), ""
 
 
 def collected_at(protocol: Protocol, event_oid: str) -> set[str]:
     """The items that some form of the event collects."""
     return {item.oid for form in protocol.forms if event_oid in form.events for item in form.items}
-
-
-def typed_input(value: CheckedValue) -> object:
-    """A checked (not yet saved) value as scores read it, like a stored row in ``stored_input``."""
-    if value.is_missing:
-        return None
-    if value.number is not None:
-        return _as_entered(value.text, value.unit_entered, value.number)
-    read = value.comparable()
-    return BOOLEAN_TEXT.get(read, read) if isinstance(read, str) else read
 
 
 @dataclass(frozen=True)
@@ -135,7 +75,7 @@ def compute_derived(
             elif items[oid].canonical_unit:
                 units[name] = items[oid].canonical_unit
             inputs[name] = value
-        value, why_missing = _compute(derived, inputs, units, settings)
+        value, why_missing = compute(derived, inputs, units, settings)
         results.append(Computed(derived, value, why_missing, inputs, units))
     return results
 

@@ -29,12 +29,13 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
-from hepatrial.edc.services.derive import compute_derived, stored_input, typed_input
+from hepatrial.edc.services.derive import compute_derived, stored_input
 from hepatrial.edc.services.forms import PRE_RANDOMIZATION
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.record_lock import form_lock
 from hepatrial.edc.services.schedule import intervention_codes, timed_events
 from hepatrial.edc.services.views import VisitView
+from hepatrial.protocol.derivation import typed_input
 from hepatrial.protocol.model import DerivedItem, EventKind, Form, Label, Protocol
 from hepatrial.protocol.values import EnteredValue, InvalidValue, check_value
 from hepatrial.scores import SCORES
