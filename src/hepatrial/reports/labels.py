@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hepatrial.analysis.datasets import LAB_PARAMS, TTE_PARAMS
+from hepatrial.analysis.derive import SCORE_PARAMS
 from hepatrial.protocol.model import Protocol
 from hepatrial.reports.i18n import arm_label, current, tr
 
-SCORE_PARAMS = {
-    "meld": "MELD", "meld_na": "MELDNA", "meld3": "MELD3", "child_pugh_points": "CPSCORE",
-    "child_pugh_class": "CPCLASS", "albi": "ALBI",
-}  # fmt: skip
-"""A derived item's score → its ADLB parameter code (docs/datasets.md)."""
 UNITS = {"umol/L": "µmol/L", "1": ""}
 COLUMNS = {
     "AGE": "Age, years", "CPSCRBL": "Child-Pugh score", "MELDBL": "MELD score", "SEX": "Sex",
