@@ -45,3 +45,19 @@ def test_demo_accounts_one_per_role_with_hashed_passwords(
     assert {m.role for m in Membership.objects.all()} == {r.value for r in Role}
     assert ensure_demo_accounts() == accounts
     assert oct((tmp_path / "demo_accounts.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_save_reads_the_protocol_version_row_but_never_its_text_again(trial):
+    """The protocol is parsed once per version and process (issue 17): later reads of the
+    active protocol fetch the small version row, not the file's text."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hepatrial.edc.protocols import active_protocol
+
+    first = active_protocol()[1]
+    with CaptureQueriesContext(connection) as queries:
+        again = active_protocol()[1]
+    assert again is first
+    assert len(queries.captured_queries) == 1
+    assert '"text"' not in queries.captured_queries[0]["sql"]

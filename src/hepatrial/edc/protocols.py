@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.db import transaction
 
 from hepatrial.edc.models import ProtocolVersion, Site
@@ -47,13 +45,20 @@ def install_protocol(loaded: LoadedProtocol) -> ProtocolVersion:
     return version
 
 
-@lru_cache(maxsize=8)
-def _parse(content_hash: str, text: str, source: str) -> LoadedProtocol:
-    return parse_protocol(text, source)
+_PARSED: dict[str, LoadedProtocol] = {}
+"""Parsed protocols by content hash: each version is parsed once per process, never per save."""
 
 
 def active_protocol() -> tuple[ProtocolVersion, LoadedProtocol]:
-    version = ProtocolVersion.objects.filter(is_active=True).first()
+    """The active protocol version and its parsed file.
+
+    The version row is read without its text; the text (tens of kilobytes) is read and parsed
+    only the first time this process meets that version.
+    """
+    version = ProtocolVersion.objects.filter(is_active=True).defer("text").first()
     if version is None:
         raise NoActiveProtocol(Problem("protocol.none_active"))
-    return version, _parse(version.content_hash, version.text, version.source)
+    loaded = _PARSED.get(version.content_hash)
+    if loaded is None:
+        loaded = _PARSED[version.content_hash] = parse_protocol(version.text, version.source)
+    return version, loaded
