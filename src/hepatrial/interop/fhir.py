@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -511,9 +512,8 @@ def check_bundle(bundle: dict, protocol: Protocol, *, blinded: bool) -> list[str
     """
     problems: list[str] = []
     entries = bundle.get("entry", [])
-    urls = [e.get("fullUrl") for e in entries]
-    repeated = {u for u in urls if urls.count(u) > 1}
-    for url in sorted(u for u in repeated if u):
+    urls = Counter(e.get("fullUrl") for e in entries)
+    for url in sorted(u for u, n in urls.items() if u and n > 1):
         problems.append(f"Bundle: fullUrl {url} is used by more than one entry")
     known = set(urls)
     codes = [a.code for a in protocol.arms]
