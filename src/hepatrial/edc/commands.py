@@ -296,6 +296,8 @@ def _as_user(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from hepatrial.edc import fhir_commands
+
     export = sub.add_parser("export", help="export data from the database")
     export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     adam = export_sub.add_parser(
@@ -315,6 +317,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     odm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
     odm.set_defaults(func=_with_django(cmd_export_odm))
+    fhir_commands.register_export(export_sub)
     importing = sub.add_parser("import", help="import data into the database")
     import_sub = importing.add_subparsers(dest="import_command", metavar="FORMAT", required=True)
     odm_in = import_sub.add_parser("odm", help="participants of a hepatrial ODM 1.3.2 file")
