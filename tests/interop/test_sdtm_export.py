@@ -99,3 +99,24 @@ def test_chinese_text_goes_to_dataset_json_and_stops_the_transport_files_by_name
     assert main(["export", "sdtm", "--out", str(out), "--as", "statistician", "--format",
                  "json"]) == 0  # fmt: skip
     assert "发热" in {r["AETERM"] for r in _rows(out)["AE"]}
+
+
+def test_the_export_reads_the_database_in_a_number_of_queries_that_does_not_grow(
+    trial, followed, tmp_path
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.edc.conftest import CLINICAL_B, LABS_CLASS_B
+    from tests.edc.test_export import visit
+
+    def queries(name: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            export_sdtm(trial[Role.STATISTICIAN], tmp_path / name, formats=("json",))
+        return len(captured.captured_queries)
+
+    six = queries("six")
+    for _ in range(3):
+        participant, _ = trial.randomized(days_ago=30)
+        visit(trial, participant.screening_number, "BL", LABS_CLASS_B, CLINICAL_B)
+    assert queries("nine") == six
