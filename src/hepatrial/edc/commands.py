@@ -1,4 +1,4 @@
-"""``hepatrial export adam|odm|report``, ``import odm``, ``lock|unlock``, ``unlock-user`` and
+"""``hepatrial export adam|odm|sdtm|report``, ``import odm``, ``lock|unlock``, ``unlock-user`` and
 ``derive --recompute``.
 
 Every command names the user it acts for (``--as``); their role and sites decide what may
@@ -79,6 +79,30 @@ def cmd_export_odm(args: argparse.Namespace) -> int:
     kind = "transactional (with the audit trail)" if args.audit else "snapshot"
     print(f"{'blinded ' if not args.unblinded else ''}ODM 1.3.2 {kind} written to {out}: "
           f"{count} participants")  # fmt: skip
+    return 0
+
+
+def cmd_export_sdtm(args: argparse.Namespace) -> int:
+    """CDISC SDTM datasets as SAS transport v5 and/or Dataset-JSON 1.1, with define.json."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.sdtm_export import FORMATS, export_sdtm
+    from hepatrial.interop.sdtm_files import TransportLimitError
+
+    actor = actor_named(args.as_user)
+    if actor is None:
+        return 2
+    out = Path(args.out)
+    try:
+        done = export_sdtm(actor, out, blinded=not args.unblinded, formats=FORMATS[args.format])
+    except (NotAllowed, TransportLimitError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{name} {n}" for name, n in done.counts.items())
+    print(f"{'blinded ' if done.blinded else ''}SDTM ({args.format}) written to {out}: "
+          f"{done.participants} participants; rows: {summary}")  # fmt: skip
     return 0
 
 
@@ -318,6 +342,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     odm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
     odm.set_defaults(func=_with_django(cmd_export_odm))
     fhir_commands.register_export(export_sub)
+    sdtm = export_sub.add_parser(
+        "sdtm", help="CDISC SDTM (SAS transport v5, Dataset-JSON 1.1, define.json)"
+    )
+    sdtm.add_argument("--out", required=True, metavar="DIR")
+    _as_user(sdtm)
+    sdtm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    sdtm.add_argument("--format", choices=("xpt", "json", "both"), default="both")
+    sdtm.set_defaults(func=_with_django(cmd_export_sdtm))
     importing = sub.add_parser("import", help="import data into the database")
     import_sub = importing.add_subparsers(dest="import_command", metavar="FORMAT", required=True)
     odm_in = import_sub.add_parser("odm", help="participants of a hepatrial ODM 1.3.2 file")
