@@ -42,6 +42,8 @@ td,th{border:1px solid #999;padding:2px 5px;vertical-align:top}th{background:#ee
 .banner{background:#fde68a;padding:6px;font-weight:bold}.note{font-size:8.5pt;color:#333}
 section{page-break-before:always}figure{margin:6px 0;page-break-inside:avoid}
 figcaption{font-size:8.5pt}svg{max-width:100%;height:auto}
+.approval{border:1.5px solid #166534;padding:2px 8px;margin-top:12px}
+.approval td:last-child{word-break:break-all}
 .cover h1{font-size:17pt;margin:0 0 4px}.cover .zh{font-size:14pt;margin:0 0 14px}
 .cover td:first-child{font-weight:bold;width:32%}.cover table{width:100%}
 .toc a{color:#111;text-decoration:none}
