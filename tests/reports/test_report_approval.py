@@ -80,6 +80,8 @@ def test_verify_passes_on_the_approved_report(approved):
     checks = {c.what: c for c in verify(root / "report")}
     assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
     assert {"approval", "approval record", "approved copy"} <= set(checks)
+    checklist = (root / "report" / "consort-checklist.csv").read_text()
+    assert checklist.count("\n") == 43 and "report consort-checklist.csv" in checks
 
 
 def test_verify_fails_after_a_dataset_row_changes(approved, tmp_path):

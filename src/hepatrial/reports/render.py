@@ -24,6 +24,7 @@ from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
 from hepatrial.reports import blinding, figures, i18n, prs, registry, tables
 from hepatrial.reports.consort import consort_svg
+from hepatrial.reports.consort2025 import consort_2025_checklist
 from hepatrial.reports.i18n import current, tr
 from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.methods import methods_html
@@ -505,7 +506,8 @@ def build_report(
     with i18n.language("en"):
         words = Vocabulary(provenance.protocol.protocol if provenance.protocol else None)
         section = registry.results_section(results, data.adsl, words, _endpoint(results, words))
-        checklist = registry.consort_checklist(TITLES)
+        study = provenance.protocol.protocol.study if provenance.protocol else None
+        checklist = consort_2025_checklist(TITLES, trial_title=study.title.en if study else None)
     registry_id = provenance.protocol.protocol.study.registry_id if provenance.protocol else ""
     xml = prs.prs_xml(section, registry_id)
     checks = registry.check_results_section(section) + [
