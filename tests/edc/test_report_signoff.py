@@ -12,7 +12,10 @@ from hepatrial.cli import main
 from hepatrial.edc.models import AuditEvent, User
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.lock import lock_database
+from hepatrial.edc.services.report_approval import STATEMENT
 from hepatrial.protocol import load_protocol
+from hepatrial.reports.approval import audit_row_hash, write_approved_copy
+from hepatrial.reports.zh_hans import ZH
 from tests.edc.test_export import followed  # noqa: F401  (the fixture: six followed participants)
 
 PASSWORD = "statistician-signs-2026"
@@ -66,9 +69,26 @@ def test_exported_report_names_its_data_is_approved_and_stops_matching_after_a_c
     assert approval["username"] == "statistician" and approval["full_name"] == "Li Wei"
     actions = list(AuditEvent.objects.filter(object_type="report").values_list("action", flat=True))
     assert actions == ["report_approval_failed", "report_approved"]
+    row = AuditEvent.objects.get(action="report_approved")
+    assert approval["audit"]["hash"] == row.hash == audit_row_hash(approval)
+    cover = (out / "report-approved.html").read_text()
+    cover = cover[: cover.index("<nav class='toc'>")]
+    assert "Li Wei (statistician), trial statistician" in cover and STATEMENT in cover
+    assert approval["report_pdf_sha256"] in cover and approval["signed_at"][:10] in cover
+    assert STATEMENT in ZH  # the approved copy of a Chinese report says it in Chinese
     capsys.readouterr()
-    assert main(["report", "verify", str(out)]) == 0
-    assert "approved by Li Wei (statistician)" in capsys.readouterr().out
+    assert main(["report", "verify", str(out), "--audit"]) == 0
+    printed = capsys.readouterr().out
+    assert "approved by Li Wei (statistician)" in printed and "chain of" in printed
+
+    forged = {**approval, "full_name": "Someone Else"}
+    forged["approved_copy"] = write_approved_copy(out, forged)
+    (out / "approval.json").write_text(json.dumps(forged))
+    assert main(["report", "verify", str(out)]) == 0  # the files agree with one another ...
+    assert main(["report", "verify", str(out), "--audit"]) == 1  # ... the trail does not
+    assert "printed name 'Someone Else'" in capsys.readouterr().out
+    approval["approved_copy"] = write_approved_copy(out, approval)
+    (out / "approval.json").write_text(json.dumps(approval))
 
     adsl = adam / "adsl.csv"
     lines = adsl.read_text().splitlines()

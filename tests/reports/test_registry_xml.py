@@ -57,3 +57,36 @@ def test_the_checks_name_each_missing_required_element():
         "outcome 'Child-Pugh class A': analysis method is missing",
         "reported_events: all_cause_mortality is missing",
     ]
+
+
+def test_the_checks_follow_the_registrys_data_element_definitions():
+    """Group titles of 4 to 62 characters, the four outcome types, at least one primary outcome,
+    a number analyzed for every group, age and sex at baseline, organ systems of events."""
+    _, _, section = _section()
+    root = ET.fromstring(prs_xml(section))
+    root.find("./participant_flow/group_list/group/title").text = "X"
+    outcomes = root.findall("./outcome_list/outcome")
+    for outcome in outcomes:
+        if outcome.findtext("type") == "Primary":
+            outcome.find("type").text = "Main"
+    second = outcomes[1]
+    counts = second.find("./analyzed_list/analyzed/count_list")
+    counts.remove(counts.find("count"))
+    second.find("time_frame").text = "t" * 256
+    baseline = root.find("./baseline/measure_list")
+    baseline.remove(next(m for m in baseline if (m.findtext("title") or "").startswith("Sex")))
+    event = root.find(".//serious_events//event[organ_system]")
+    problems = check_prs(ET.tostring(root, "unicode"))
+    title = second.findtext("title")
+    for problem in (
+        "participant_flow: group P1 title 'X' is not 4 to 62 characters",
+        "outcome_list needs at least one Primary outcome",
+        "outcome 'Child-Pugh class A': type 'Main' is not one of the registry's",
+        f"outcome {title!r}: time_frame is over 255 characters",
+        f"outcome {title!r}: a group has no number of participants analyzed",
+        "baseline: the Sex measure is missing",
+    ):
+        assert problem in problems, (problem, problems)
+    if event is not None:
+        event.find("organ_system").text = ""
+        assert any("has no organ_system" in p for p in check_prs(ET.tostring(root, "unicode")))

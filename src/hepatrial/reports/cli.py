@@ -130,6 +130,13 @@ def run_verify(args: argparse.Namespace) -> int:
     from hepatrial.reports.stamp import verify
 
     checks = verify(Path(args.dir))
+    if args.audit:
+        from hepatrial.cli import setup_django
+
+        setup_django()
+        from hepatrial.edc.report_approval import audit_checks
+
+        checks += audit_checks(Path(args.dir))
     for check in checks:
         print(f"{'ok     ' if check.ok else 'CHANGED'}  {check.what}: {check.detail}")
     if all(c.ok for c in checks):
@@ -160,6 +167,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify", help="recompute every hash in the report's stamp; exit 1 if one differs"
     )
     verify.add_argument("dir", metavar="DIR", help="the report's folder (with stamp.json)")
+    verify.add_argument(
+        "--audit", action="store_true",
+        help="also find the approval's row in the database's audit trail and check the chain",
+    )  # fmt: skip
     verify.set_defaults(func=run_verify)
     approve = sub.add_parser("approve", help="the statistician's sign-off, bound to its hash")
     approve.add_argument("dir", metavar="DIR", help="the report's folder (with stamp.json)")

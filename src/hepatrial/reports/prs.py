@@ -8,7 +8,11 @@ not validated against it; :func:`check_prs` checks, on the XML itself, the eleme
 requires (every module, the STARTED and COMPLETED milestones, each outcome's type, title, time
 frame, parameter and units, each analysis' method and estimate, all-cause mortality, serious
 and other events with their threshold, a number at risk for every group) and that every
-``group_id`` used is a declared group. Always English, the registry's language.
+``group_id`` used is a declared group; :func:`_definition_checks` adds the rules of
+ClinicalTrials.gov's Results Data Element Definitions (group titles of 4 to 62 characters, the
+outcome types, 255-character titles and time frames, at least one primary outcome, a number
+analyzed for every group, the age and sex baseline measures, the adverse events' time frame and
+organ systems; docs/report.md cites them). Always English, the registry's language.
 """
 
 from __future__ import annotations
@@ -200,6 +204,13 @@ def prs_xml(section: Mapping[str, Any], registry_id: str = "") -> str:
 
 
 REQUIRED_OUTCOME = ("type", "title", "time_frame", "param", "units")
+OUTCOME_TYPES = ("Primary", "Secondary", "Other Pre-specified", "Post-Hoc")
+GROUP_TITLE = (4, 62)
+"""Arm/Group Title: at least 4 and at most 62 characters (Results Data Element Definitions)."""
+TITLE_LIMIT = 255
+"""Outcome Measure Title and Time Frame: at most 255 characters."""
+BASELINE_REQUIRED = ("Age", "Sex")
+"""Baseline measures every record must have (age, and sex/gender)."""
 REQUIRED_ANALYSIS = ("method", "param_type", "param_value")
 
 
@@ -238,6 +249,7 @@ def check_prs(xml: str) -> list[str]:
             for tag in REQUIRED_ANALYSIS:
                 if not (analysis.findtext(tag) or "").strip():
                     problems.append(f"outcome {title!r}: analysis {tag} is missing")
+    problems += _definition_checks(root)
     events = root.find("reported_events")
     if events is not None:
         declared = _declared(events)
@@ -256,4 +268,54 @@ def check_prs(xml: str) -> list[str]:
                 problems.append(f"reported_events: {tag} lacks a group's number at risk")
         if events.find("./other_events/frequency_threshold") is None:
             problems.append("reported_events: other_events needs its frequency_threshold")
+    return problems
+
+
+def _analyzed_groups(node: ET.Element) -> set[str]:
+    return {c.get("group_id", "") for c in node.findall("./analyzed_list/analyzed/count_list/count")
+            if (c.get("value") or "").strip()}  # fmt: skip
+
+
+def _definition_checks(root: ET.Element) -> list[str]:
+    """The rules of the Results Data Element Definitions the other checks do not cover."""
+    problems = []
+    low, high = GROUP_TITLE
+    for module in root:
+        nodes = root.findall("./outcome_list/outcome") if module.tag == "outcome_list" else [module]
+        for node in nodes:
+            for group in node.findall("./group_list/group"):
+                title = (group.findtext("title") or "").strip()
+                if not low <= len(title) <= high:
+                    problems.append(f"{module.tag}: group {group.get('group_id')} title "
+                                    f"{title!r} is not {low} to {high} characters")  # fmt: skip
+    outcomes = root.findall("./outcome_list/outcome")
+    if not any(o.findtext("type") == "Primary" for o in outcomes):
+        problems.append("outcome_list needs at least one Primary outcome")
+    for outcome in outcomes:
+        title = outcome.findtext("title") or "(untitled)"
+        kind = outcome.findtext("type") or ""
+        if kind and kind not in OUTCOME_TYPES:
+            problems.append(f"outcome {title!r}: type {kind!r} is not one of the registry's")
+        for tag in ("title", "time_frame"):
+            if len(outcome.findtext(tag) or "") > TITLE_LIMIT:
+                problems.append(f"outcome {title!r}: {tag} is over {TITLE_LIMIT} characters")
+        if _analyzed_groups(outcome) != _declared(outcome):
+            problems.append(f"outcome {title!r}: a group has no number of participants analyzed")
+    baseline = root.find("baseline")
+    if baseline is not None:
+        if _analyzed_groups(baseline) != _declared(baseline):
+            problems.append("baseline: a group has no overall number of participants analyzed")
+        titles = [m.findtext("title") or "" for m in baseline.findall("./measure_list/measure")]
+        for required in BASELINE_REQUIRED:
+            if not any(t.startswith(required) for t in titles):
+                problems.append(f"baseline: the {required} measure is missing")
+    events = root.find("reported_events")
+    if events is not None:
+        if not (events.findtext("time_frame") or "").strip():
+            problems.append("reported_events: time_frame is missing")
+        for event in events.iterfind(".//event"):
+            name = event.findtext("sub_title") or ""
+            organ = (event.findtext("organ_system") or "").strip()
+            if not name.startswith("Total, ") and not organ:
+                problems.append(f"reported_events: event {name!r} has no organ_system")
     return problems

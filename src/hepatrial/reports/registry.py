@@ -1,18 +1,15 @@
-"""Registry and journal output from the results: ClinicalTrials.gov results modules and the
-CONSORT checklist.
+"""Registry output from the results: the ClinicalTrials.gov results modules.
 
 :func:`results_section` shapes the results like the ``resultsSection`` of ClinicalTrials.gov's
 API v2 (participant flow, baseline characteristics, outcome measures with their statistical
 analyses, adverse events); :func:`check_results_section` is our own check of the elements the
-registry requires. :func:`consort_checklist` names, for each CONSORT 2010 item, where the
-report answers it or "not reported" where the data cannot. Always in English (the registry's
-language); numbers are the results' own, rounded as the registry expects.
+registry requires. The CONSORT checklist is :mod:`hepatrial.reports.consort2025`. Always in
+English (the registry's language); numbers are the results' own, rounded as the registry
+expects.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -256,61 +253,3 @@ def check_results_section(section: Mapping[str, Any]) -> list[str]:
         if group.get("seriousNumAtRisk") is None or group.get("deathsNumAffected") is None:
             problems.append(f"adverse events group {group['id']}: numbers at risk missing")
     return problems
-
-
-CONSORT_2010 = (
-    ("1a", "Identification as a randomised trial in the title", "cover"),
-    ("1b", "Structured summary of trial design, methods, results, and conclusions", None),
-    ("2a", "Scientific background and explanation of rationale", None),
-    ("2b", "Specific objectives or hypotheses", "methods"),
-    ("3a", "Description of trial design including allocation ratio", "methods"),
-    ("3b", "Important changes to methods after trial commencement", None),
-    ("4a", "Eligibility criteria for participants", "consort"),
-    ("4b", "Settings and locations where the data were collected", "cover"),
-    ("5", "The interventions for each group", None),
-    ("6a", "Pre-specified primary and secondary outcome measures", "methods"),
-    ("6b", "Any changes to trial outcomes after the trial commenced", None),
-    ("7a", "How sample size was determined", None),
-    ("7b", "Interim analyses and stopping guidelines", None),
-    ("8a", "Method used to generate the random allocation sequence", None),
-    ("8b", "Type of randomisation; details of any restriction", "methods"),
-    ("9", "Mechanism used to implement the random allocation sequence", None),
-    ("10", "Who generated the sequence, enrolled and assigned participants", None),
-    ("11a", "Who was blinded after assignment to interventions", "cover"),
-    ("11b", "Description of the similarity of interventions", None),
-    ("12a", "Statistical methods used to compare groups for outcomes", "methods"),
-    ("12b", "Methods for additional analyses", "methods"),
-    ("13a", "Participants randomly assigned, received treatment, analysed, per group", "consort"),
-    ("13b", "Losses and exclusions after randomisation, with reasons", "consort"),
-    ("14a", "Dates defining the periods of recruitment and follow-up", None),
-    ("14b", "Why the trial ended or was stopped", None),
-    ("15", "A table showing baseline demographic and clinical characteristics", "baseline"),
-    ("16", "Number of participants in each analysis and whether by original groups", "primary"),
-    ("17a", "Results for each outcome, estimated effect size and its precision", "primary"),
-    ("17b", "For binary outcomes, both absolute and relative effect sizes", "primary"),
-    ("18", "Results of any other analyses performed", "change_from_baseline"),
-    ("19", "All important harms or unintended effects in each group", "safety"),
-    ("20", "Trial limitations", None),
-    ("21", "Generalisability of the trial findings", None),
-    ("22", "Interpretation consistent with results", None),
-    ("23", "Registration number and name of trial registry", "cover"),
-    ("24", "Where the full trial protocol can be accessed", "cover"),
-    ("25", "Sources of funding and other support, role of funders", "cover"),
-)
-"""(item, topic, section of the report that answers it or None). Items about the trial's
-conduct or interpretation are the manuscript's, not a statistical report's."""
-
-
-def consort_checklist(titles: Mapping[str, str]) -> str:
-    """The checklist as CSV: item, topic, where in the report (or "not reported")."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["item", "topic", "location"])
-    for item, topic, where in CONSORT_2010:
-        location = "not reported"
-        if where == "cover":
-            location = "Cover"
-        elif where:
-            location = f"Section {titles[where]!r}"
-        writer.writerow([item, topic, location])
-    return buffer.getvalue()

@@ -24,6 +24,7 @@ from hepatrial.analysis.run import jsonable, run_analysis
 from hepatrial.protocol.loader import LoadedProtocol
 from hepatrial.reports import blinding, figures, i18n, prs, registry, tables
 from hepatrial.reports.consort import consort_svg
+from hepatrial.reports.consort2025 import consort_2025_checklist
 from hepatrial.reports.i18n import current, tr
 from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.methods import methods_html
@@ -42,6 +43,8 @@ td,th{border:1px solid #999;padding:2px 5px;vertical-align:top}th{background:#ee
 .banner{background:#fde68a;padding:6px;font-weight:bold}.note{font-size:8.5pt;color:#333}
 section{page-break-before:always}figure{margin:6px 0;page-break-inside:avoid}
 figcaption{font-size:8.5pt}svg{max-width:100%;height:auto}
+.approval{border:1.5px solid #166534;padding:2px 8px;margin-top:12px}
+.approval td:last-child{word-break:break-all}
 .cover h1{font-size:17pt;margin:0 0 4px}.cover .zh{font-size:14pt;margin:0 0 14px}
 .cover td:first-child{font-weight:bold;width:32%}.cover table{width:100%}
 .toc a{color:#111;text-decoration:none}
@@ -503,7 +506,8 @@ def build_report(
     with i18n.language("en"):
         words = Vocabulary(provenance.protocol.protocol if provenance.protocol else None)
         section = registry.results_section(results, data.adsl, words, _endpoint(results, words))
-        checklist = registry.consort_checklist(TITLES)
+        study = provenance.protocol.protocol.study if provenance.protocol else None
+        checklist = consort_2025_checklist(TITLES, trial_title=study.title.en if study else None)
     registry_id = provenance.protocol.protocol.study.registry_id if provenance.protocol else ""
     xml = prs.prs_xml(section, registry_id)
     checks = registry.check_results_section(section) + [

@@ -3,8 +3,9 @@
 ``stamp.json`` (written with the report, :meth:`hepatrial.reports.render.Report.write`) holds
 the SHA-256 of every dataset read, of the analysis plan file, the protocol's content hash and
 the SHA-256 of ``report.html`` and ``report.pdf``. ``approval.json`` (the statistician's
-sign-off) holds the SHA-256 of ``report.pdf`` and of ``stamp.json`` it approved. Verifying
-recomputes each one from the files as they are now; nothing here needs the database.
+sign-off) holds the SHA-256 of ``report.pdf`` and of ``stamp.json`` it approved, and the
+approved copy's (:mod:`hepatrial.reports.approval`). Verifying recomputes each one from the
+files as they are now; nothing here needs the database.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 STAMP = "stamp.json"
 APPROVAL = "approval.json"
+APPROVAL_CHECKS = ("approval", "approval record", "approved copy")
+"""The checks of ``approval.json`` (the others are of the report and its data)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,8 @@ def verify(folder: Path) -> list[Check]:
         checks.append(_file(f"report {name}", folder / name, expected))
     approval_file = folder / APPROVAL
     if approval_file.exists():
+        from hepatrial.reports.approval import approval_checks
+
         approval = json.loads(approval_file.read_text(encoding="utf-8"))
-        now = approval_binding(folder) if (folder / "report.pdf").exists() else {}
-        ok = all(now.get(k) == approval.get(k) for k in ("report_pdf_sha256", "stamp_sha256"))
-        checks.append(Check(
-            "approval", ok,
-            f"approved by {approval.get('full_name') or approval.get('username')} "
-            f"({approval.get('username')}) at {approval.get('signed_at')}"
-            + ("" if ok else "; the report or its stamp changed after the approval"),
-        ))  # fmt: skip
+        checks += [Check(*check) for check in approval_checks(folder, approval)]
     return checks

@@ -299,4 +299,18 @@ ZH: dict[str, str] = {
     "version {version}": "版本 {version}",
     "Arms are pooled: this report shows no result by arm and leaves infusion reactions out (a reaction at the second infusion would tell the arm); the closed report has them.": "各组合并：本报告不按组别显示任何结果，且不含输注反应（第二次输注时的反应会暴露组别）；闭门报告中包含这些内容。",
     "Confidential to the data-safety board: results by arm. Do not pass to the trial team or any blinded person.": "仅限数据安全监察委员会：按组别的结果。不得转交研究团队或任何处于盲态的人员。",
+    # the statistician's approval on the approved copy's cover (reports/approval.py)
+    "Approval (electronic signature)": "批准（电子签名）",
+    "Approved by": "批准人",
+    "{name} ({username}), trial statistician": "{name}（{username}），试验统计师",
+    "Signed at": "签名时间",
+    "Meaning of the signature": "签名含义",
+    "{meaning}: {statement}": "{meaning}：{statement}",
+    "approved": "批准",
+    "I have reviewed this statistical report and approve it as the analysis of record of the data and analysis plan named in its stamp.": "本人已审阅本统计分析报告，批准其作为其印记（stamp）所列数据和统计分析计划的正式分析。",
+    "Signature bound to": "签名绑定于",
+    "report.pdf SHA-256 {pdf}; stamp.json SHA-256 {stamp}": "report.pdf 的 SHA-256 {pdf}；stamp.json 的 SHA-256 {stamp}",
+    "Audit record": "稽查记录",
+    "SHA-256 {hash}": "SHA-256 {hash}",
+    "This approved copy is report.pdf with this block added after signing: the signature binds report.pdf and stamp.json by the SHA-256 above, not this copy's own bytes. hepatrial report verify checks both against the report folder.": "本批准副本是在签名后于 report.pdf 上加入本栏而成：签名按上述 SHA-256 绑定 report.pdf 和 stamp.json，而非本副本自身的字节。hepatrial report verify 会对照报告文件夹核对两者。",
 }
