@@ -446,7 +446,6 @@ def scalar_path(
     def decorate(vectorized: Callable[..., Any]) -> Callable[..., Any]:
         parameters = inspect.signature(vectorized).parameters.values()
         names = frozenset(p.name for p in parameters)
-        required = frozenset(p.name for p in parameters if p.default is inspect.Parameter.empty)
         defaults = {
             p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
         }
@@ -464,9 +463,10 @@ def scalar_path(
             for value in inputs.values():
                 if type(value) not in _PLAIN_TYPES and is_many(value):
                     return vectorized(**inputs)
-            if not (required <= inputs.keys() <= names):
+            arguments = {**defaults, **inputs}
+            if arguments.keys() != names:  # a required one missing, or one the score lacks
                 return vectorized(**inputs)
-            return one_patient(**{**defaults, **inputs})
+            return one_patient(**arguments)
 
         score.vectorized = vectorized  # type: ignore[attr-defined]
         score.one_patient = one_patient  # type: ignore[attr-defined]
