@@ -8,11 +8,17 @@ because a unit describes the whole batch: an unknown unit always raises.
 Values are "snapped" to 9 decimal places after unit conversion, so that binary floating point
 does not move a value that sits exactly on a threshold (35 g/L * 0.1 is 3.5000000000000004 in
 float64). No laboratory reports more than 9 decimals, so snapping never changes a real value.
+
+One patient given as plain values (numbers, text, booleans, None, numpy scalars) is scored by a
+plain-Python twin of each formula (:func:`scalar_path`): the same constants, the same operations
+in the same order, the same parsers and errors, without the cost of numpy on one value. The
+numpy formula stays the reference; tests/scores/test_scalar_path.py checks the two agree.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hepatrial.scores.units import UnitError, resolve_unit
+from hepatrial.scores.units import Unit, UnitError, resolve_unit
 
 SNAP_DECIMALS = 9
 
@@ -94,6 +100,20 @@ def snap(values: np.ndarray | float) -> np.ndarray:
     return np.round(values, SNAP_DECIMALS)
 
 
+_SNAP_SCALE = 10.0**SNAP_DECIMALS
+_EVERY_FLOAT_AN_INTEGER = 2.0**52
+"""From here on every float64 is a whole number, so rounding to an integer changes nothing."""
+
+
+def snap_one(value: float) -> float:
+    """:func:`snap` of one float, bit for bit: numpy rounds ``value * 1e9`` half to even and
+    divides by 1e9 again, and so does this (``round`` is half to even too)."""
+    scaled = value * _SNAP_SCALE
+    if -_EVERY_FLOAT_AN_INTEGER < scaled < _EVERY_FLOAT_AN_INTEGER:
+        scaled = round(scaled)
+    return scaled / _SNAP_SCALE
+
+
 HALF_TOLERANCE = 1e-9
 
 
@@ -109,7 +129,38 @@ def round_half_up(values: np.ndarray) -> np.ndarray:
     return np.asarray(np.floor(np.asarray(values) + (0.5 + HALF_TOLERANCE)))
 
 
-def _scalar_number(name: str, value: Any) -> float:
+def round_half_up_one(value: float) -> float:
+    """:func:`round_half_up` of one float; infinity and NaN pass through, as in numpy."""
+    value += 0.5 + HALF_TOLERANCE
+    if -_EVERY_FLOAT_AN_INTEGER < value < _EVERY_FLOAT_AN_INTEGER:
+        return float(math.floor(value))
+    return value
+
+
+def at_least(value: float, low: float) -> float:
+    """``np.maximum(value, low)`` of one float (NaN stays NaN)."""
+    return low if value < low else value
+
+
+def at_most(value: float, high: float) -> float:
+    """``np.minimum(value, high)`` of one float (NaN stays NaN)."""
+    return high if value > high else value
+
+
+def bounded(value: float, low: float, high: float) -> float:
+    """``np.clip(value, low, high)`` of one float (NaN stays NaN)."""
+    return low if value < low else high if value > high else value
+
+
+def integer_or_nan(value: float) -> int | float:
+    """A whole-number score as an ``int``; NaN (no score) stays a float NaN, as in a batch row."""
+    return int(value) if value == value else math.nan
+
+
+def number_one(name: str, value: Any) -> float:
+    """One non-negative number; raises :class:`ScoreInputError` naming ``name`` otherwise."""
+    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
+        return float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -148,28 +199,56 @@ def _many_numbers(value: Any) -> np.ndarray:
 def number(batch: Batch, name: str, value: Any) -> np.ndarray:
     """A non-negative number; NaN where it is missing or unusable (many patients only)."""
     if not batch.many:
-        return batch.note(np.asarray(_scalar_number(name, value)))
+        return batch.note(np.asarray(number_one(name, value)))
     if not is_many(value):
         try:
-            return batch.note(np.asarray(_scalar_number(name, value)))
+            return batch.note(np.asarray(number_one(name, value)))
         except ScoreInputError:
             return batch.note(np.asarray(np.nan))
     return batch.note(_many_numbers(value))
 
 
+def unit_of(argument: str, unit_text: Any, quantity_name: str) -> Unit:
+    """The registry unit of ``unit_text``; raises :class:`ScoreUnitError` naming the argument."""
+    if unit_text is None:
+        raise ScoreUnitError(f"{argument}_unit", unit_text, f"the unit of {argument} must be given")
+    try:
+        return resolve_unit(quantity_name, unit_text)
+    except UnitError as exc:
+        raise ScoreUnitError(f"{argument}_unit", unit_text, str(exc)) from None
+
+
 def unit_symbol(argument: str, unit_text: Any, quantity_name: str) -> str:
     """The registry symbol of ``unit_text``; raises :class:`ScoreUnitError` naming the argument."""
-    unit_argument = f"{argument}_unit"
-    if unit_text is None:
-        raise ScoreUnitError(unit_argument, unit_text, f"the unit of {argument} must be given")
-    try:
-        return resolve_unit(quantity_name, unit_text).symbol
-    except UnitError as exc:
-        raise ScoreUnitError(unit_argument, unit_text, str(exc)) from None
+    return unit_of(argument, unit_text, quantity_name).symbol
 
 
 LABORATORY_UNIT = "mg/dL"
 """The unit whose factor a protocol sets (``ScoreSettings.factors``: µmol/L per mg/dL)."""
+
+
+def unit_ratio(
+    argument: str,
+    unit_text: Any,
+    quantity_name: str,
+    target: str,
+    factors: Mapping[str, float] | None = None,
+) -> float | None:
+    """What a value in ``unit_text`` is multiplied by to give ``target``; None for no change.
+
+    ``factors`` (µmol/L per mg/dL by quantity) replace the registry's molar-mass factor for
+    mg/dL; without them the registry's exact factors apply. Raises on a bad unit.
+    """
+    source = unit_of(argument, unit_text, quantity_name)
+    if source.symbol == target:
+        return None
+
+    def factor(unit: Unit) -> float:
+        if factors and quantity_name in factors and unit.symbol == LABORATORY_UNIT:
+            return factors[quantity_name]
+        return unit.factor
+
+    return factor(source) / factor(resolve_unit(quantity_name, target))
 
 
 def to_unit(
@@ -180,24 +259,29 @@ def to_unit(
     target: str,
     factors: Mapping[str, float] | None = None,
 ) -> np.ndarray:
-    """Convert ``values`` given in ``unit_text`` to ``target``, snapped; raises on a bad unit.
+    """Convert ``values`` given in ``unit_text`` to ``target``, snapped (see :func:`unit_ratio`).
 
-    ``factors`` (µmol/L per mg/dL by quantity) replace the registry's molar-mass factor for
-    mg/dL; without them the registry's exact factors apply. The result is snapped even when
-    nothing is converted, so that a value and its exact conversion read the same.
+    The result is snapped even when nothing is converted, so that a value and its exact
+    conversion read the same.
     """
-    source = unit_symbol(argument, unit_text, quantity_name)
-    if source == target:
-        return snap(values)
-
-    def factor(symbol: str) -> float:
-        if factors and quantity_name in factors and symbol == LABORATORY_UNIT:
-            return factors[quantity_name]
-        return resolve_unit(quantity_name, symbol).factor
-
-    return snap(values * (factor(source) / factor(target)))
+    ratio = unit_ratio(argument, unit_text, quantity_name, target, factors)
+    return snap(values) if ratio is None else snap(values * ratio)
 
 
+def to_unit_one(
+    value: float,
+    argument: str,
+    unit_text: Any,
+    quantity_name: str,
+    target: str,
+    factors: Mapping[str, float] | None = None,
+) -> float:
+    """:func:`to_unit` of one number."""
+    ratio = unit_ratio(argument, unit_text, quantity_name, target, factors)
+    return snap_one(value) if ratio is None else snap_one(value * ratio)
+
+
+@functools.lru_cache(maxsize=4096)
 def normalize_label(text: str) -> str:
     folded = text.strip().casefold().replace("\u2013", "-").replace("\u2014", "-")
     return " ".join(folded.replace("_", " ").split())
@@ -341,3 +425,51 @@ def in_chunks(function: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return scored_in_chunks
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def scalar_path(
+    one_patient: Callable[..., Any],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Score one patient given as plain values with ``one_patient``, anything else as before.
+
+    ``one_patient`` takes the same keyword arguments as the decorated (numpy) score, all of
+    them, without defaults: the defaults are read once from the decorated function, so they
+    are written in one place. A call with a batch (array, Series, list...) anywhere, or with
+    arguments the score does not accept, goes to the numpy function unchanged (which raises
+    the usual ``TypeError`` for a wrong argument). The numpy function stays reachable as
+    ``.vectorized``, the plain one as ``.one_patient``.
+    """
+
+    def decorate(vectorized: Callable[..., Any]) -> Callable[..., Any]:
+        parameters = inspect.signature(vectorized).parameters.values()
+        names = frozenset(p.name for p in parameters)
+        defaults = {
+            p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
+        }
+        own = inspect.signature(one_patient).parameters.values()
+        if {p.name for p in own} != names or any(
+            p.kind is not inspect.Parameter.KEYWORD_ONLY or p.default is not p.empty for p in own
+        ):
+            raise TypeError(
+                f"{one_patient.__name__} must take exactly the keyword arguments of "
+                f"{vectorized.__name__}, without defaults"
+            )
+
+        @functools.wraps(vectorized)
+        def score(**inputs: Any) -> Any:
+            for value in inputs.values():
+                if type(value) not in _PLAIN_TYPES and is_many(value):
+                    return vectorized(**inputs)
+            arguments = {**defaults, **inputs}
+            if arguments.keys() != names:  # a required one missing, or one the score lacks
+                return vectorized(**inputs)
+            return one_patient(**arguments)
+
+        score.vectorized = vectorized  # type: ignore[attr-defined]
+        score.one_patient = one_patient  # type: ignore[attr-defined]
+        return score
+
+    return decorate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -11,13 +12,20 @@ from hepatrial.scores._inputs import (
     ScoreInputError,
     any_missing,
     in_chunks,
+    integer_or_nan,
     number,
+    number_one,
+    scalar_path,
     snap,
+    snap_one,
     to_unit,
+    to_unit_one,
     with_missing,
 )
 from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
 
+ALBI_BILIRUBIN, ALBI_ALBUMIN = 0.66, 0.085
+"""ALBI = 0.66 log10(bilirubin, µmol/L) - 0.085 albumin (g/L) (Johnson 2015)."""
 GRADE_1_AT_MOST = -2.60
 GRADE_2_AT_MOST = -1.39
 ALBI_VERSION = "albi-johnson-2015-v2"
@@ -44,8 +52,30 @@ def _albi(
         raise ScoreInputError("bilirubin", bilirubin, "must be greater than 0 for ALBI (log10)")
     alb = to_unit(number(batch, "albumin", albumin), "albumin", albumin_unit, "albumin", "g/L")
     positive_bili = np.where(bili > 0, bili, np.nan)
-    score = 0.66 * np.log10(positive_bili) - 0.085 * alb
+    score = ALBI_BILIRUBIN * np.log10(positive_bili) - ALBI_ALBUMIN * alb
     return with_missing(score, any_missing(positive_bili, alb))
+
+
+def _albi_one(
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    settings: ScoreSettings | None,
+) -> float:
+    """:func:`_albi` of one patient, read and checked in the same order."""
+    bili = to_unit_one(
+        number_one("bilirubin", bilirubin),
+        "bilirubin",
+        bilirubin_unit,
+        "bilirubin",
+        "µmol/L",
+        (settings or DEFAULT_SETTINGS).factors,
+    )
+    if bili == 0:
+        raise ScoreInputError("bilirubin", bilirubin, "must be greater than 0 for ALBI (log10)")
+    alb = to_unit_one(number_one("albumin", albumin), "albumin", albumin_unit, "albumin", "g/L")
+    return ALBI_BILIRUBIN * math.log10(bili) - ALBI_ALBUMIN * alb
 
 
 def grade_for_albi_score(score: Any) -> Any:
@@ -59,6 +89,38 @@ def grade_for_albi_score(score: Any) -> Any:
     return with_missing(grade, np.isnan(values))
 
 
+def _grade_one(score: float) -> float:
+    """:func:`grade_for_albi_score` of one float."""
+    value = snap_one(score)
+    if value != value:
+        return math.nan
+    return 1.0 if value <= GRADE_1_AT_MOST else 2.0 if value <= GRADE_2_AT_MOST else 3.0
+
+
+def _albi_score_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    settings: ScoreSettings | None,
+) -> float:
+    return _albi_one(bilirubin, bilirubin_unit, albumin, albumin_unit, settings)
+
+
+def _albi_grade_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    settings: ScoreSettings | None,
+) -> int | float:
+    score = _albi_one(bilirubin, bilirubin_unit, albumin, albumin_unit, settings)
+    return integer_or_nan(_grade_one(score))
+
+
+@scalar_path(_albi_score_one)
 @in_chunks
 def albi(
     *,
@@ -79,6 +141,7 @@ def albi(
     return batch.numbers(score, "albi", integer=False)
 
 
+@scalar_path(_albi_grade_one)
 @in_chunks
 def albi_grade(
     *,

@@ -9,6 +9,7 @@ whose printed range includes it. docs/scores.md gives the tables and their sourc
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,12 @@ from hepatrial.scores._inputs import (
     any_missing,
     category,
     in_chunks,
+    integer_or_nan,
     number,
+    number_one,
+    scalar_path,
     snap,
+    snap_one,
     unit_symbol,
     with_missing,
 )
@@ -148,6 +153,53 @@ def _points(
     return with_missing(total, missing)
 
 
+def _points_one(
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    ascites: Any,
+    encephalopathy: Any,
+    inr: Any,
+    pt_prolongation_s: Any,
+    cholestatic: Any,
+    settings: ScoreSettings | None,
+) -> float:
+    """:func:`_points` of one patient, read and checked in the same order."""
+    table = (settings or DEFAULT_SETTINGS).child_pugh
+    bilirubin_bands = _bands(table, "bilirubin", "bilirubin", bilirubin_unit, "bilirubin")
+    cholestatic_bands = _bands(
+        table, "cholestatic_bilirubin", "bilirubin", bilirubin_unit, "bilirubin"
+    )
+    albumin_bands = _bands(table, "albumin", "albumin", albumin_unit, "albumin")
+    bili = snap_one(number_one("bilirubin", bilirubin))
+    alb = snap_one(number_one("albumin", albumin))
+    ascites_grade = ASCITES.parse_one(ascites)
+    encephalopathy_grade = ENCEPHALOPATHY.parse_one(encephalopathy)
+    cholestatic_flag = CHOLESTATIC.parse_one(cholestatic)
+    if inr is None and pt_prolongation_s is None:
+        raise ScoreInputError("inr", None, "either inr or pt_prolongation_s must be given")
+    inr_ = snap_one(number_one("inr", inr)) if inr is not None else math.nan
+    pt = math.nan
+    if pt_prolongation_s is not None:
+        pt = snap_one(number_one("pt_prolongation_s", pt_prolongation_s))
+
+    bands = cholestatic_bands if cholestatic_flag == 1 else bilirubin_bands
+    total = bands.points_one(bili)
+    total += albumin_bands.points_one(alb)
+    if inr_ == inr_:
+        total += table.inr.points_one(inr_)
+    else:
+        total += table.pt_prolongation_s.points_one(pt)
+    total += 1.0
+    total += ascites_grade >= 1
+    total += ascites_grade >= 2
+    total += 1.0
+    total += encephalopathy_grade >= 1
+    total += encephalopathy_grade >= 3
+    return total
+
+
 _CLASS_BY_POINTS = np.array(
     [None] * 5
     + ["A"] * (CLASS_B_FROM - 5)
@@ -164,6 +216,64 @@ def _class_from_points(points: np.ndarray) -> np.ndarray:
     return _CLASS_BY_POINTS[index]
 
 
+def _points_score_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    ascites: Any,
+    encephalopathy: Any,
+    inr: Any,
+    pt_prolongation_s: Any,
+    cholestatic: Any,
+    settings: ScoreSettings | None,
+) -> int | float:
+    return integer_or_nan(
+        _points_one(
+            bilirubin,
+            bilirubin_unit,
+            albumin,
+            albumin_unit,
+            ascites,
+            encephalopathy,
+            inr,
+            pt_prolongation_s,
+            cholestatic,
+            settings,
+        )
+    )
+
+
+def _class_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    albumin: Any,
+    albumin_unit: str,
+    ascites: Any,
+    encephalopathy: Any,
+    inr: Any,
+    pt_prolongation_s: Any,
+    cholestatic: Any,
+    settings: ScoreSettings | None,
+) -> str | None:
+    points = _points_one(
+        bilirubin,
+        bilirubin_unit,
+        albumin,
+        albumin_unit,
+        ascites,
+        encephalopathy,
+        inr,
+        pt_prolongation_s,
+        cholestatic,
+        settings,
+    )
+    return _CLASS_BY_POINTS[int(points) if points == points else 0]
+
+
+@scalar_path(_points_score_one)
 @in_chunks
 def child_pugh_points(
     *,
@@ -211,6 +321,7 @@ def child_pugh_points(
     return batch.numbers(total, "child_pugh_points", integer=True)
 
 
+@scalar_path(_class_one)
 @in_chunks
 def child_pugh_class(
     *,

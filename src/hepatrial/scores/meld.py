@@ -12,6 +12,7 @@ of bilirubin and 88.4 of creatinine), so that 34.2 µmol/L is exactly 2.0 mg/dL.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,15 +22,38 @@ from hepatrial.scores._inputs import (
     Batch,
     Category,
     any_missing,
+    at_least,
+    at_most,
+    bounded,
     category,
     in_chunks,
+    integer_or_nan,
     number,
+    number_one,
     round_half_up,
+    round_half_up_one,
+    scalar_path,
     to_unit,
+    to_unit_one,
     with_missing,
 )
 from hepatrial.scores.settings import DEFAULT_SETTINGS, ScoreSettings
 
+MELD_I_CREATININE = 0.957
+MELD_I_BILIRUBIN = 0.378
+MELD_I_INR = 1.120
+MELD_I_CONSTANT = 0.643
+"""The MELD(i) coefficients (Kamath 2001 as OPTN applies them), shared by MELD and MELD-Na."""
+NA_COEFFICIENT, NA_BY_MELD_COEFFICIENT = 1.32, 0.033
+"""MELD-Na: MELD(i) + 1.32 (137 - Na) - 0.033 MELD(i) (137 - Na) (Kim 2008)."""
+MELD3_FEMALE = 1.33
+MELD3_BILIRUBIN, MELD3_BILIRUBIN_BY_SODIUM = 4.56, 0.24
+MELD3_SODIUM = 0.82
+MELD3_INR = 9.09
+MELD3_CREATININE, MELD3_CREATININE_BY_ALBUMIN = 11.14, 1.83
+MELD3_ALBUMIN = 1.85
+MELD3_CONSTANT = 6
+"""The MELD 3.0 coefficients (Kim et al., Gastroenterology 2021; OPTN Policy 9.1.D 2023)."""
 LAB_FLOOR = 1.0
 """Bilirubin, INR and creatinine below 1.0 (mg/dL, ratio) are set to 1.0."""
 MELD_CREATININE_CAP_MG_DL = 4.0
@@ -122,18 +146,87 @@ def _rounded_meld_i(
 ) -> np.ndarray:
     """MELD(i) rounded to the tenth and multiplied by 10, i.e. an integer from 6 upwards."""
     total = _log_bounded_creatinine(creatinine, dialysis, MELD_CREATININE_CAP_MG_DL, shape)
-    total *= 0.957
+    total *= MELD_I_CREATININE
     term = _log_floored(bilirubin, shape)
-    term *= 0.378
+    term *= MELD_I_BILIRUBIN
     total += term
     term = _log_floored(inr, shape)
-    term *= 1.120
+    term *= MELD_I_INR
     total += term
-    total += 0.643
+    total += MELD_I_CONSTANT
     total *= 10
     return round_half_up(total)
 
 
+def _lab_values_one(
+    bilirubin: Any,
+    bilirubin_unit: Any,
+    creatinine: Any,
+    creatinine_unit: Any,
+    inr: Any,
+    dialysis: Any,
+    settings: ScoreSettings | None,
+) -> tuple[float, float, float, float]:
+    """:func:`_lab_values` of one patient, read and checked in the same order."""
+    factors = (settings or DEFAULT_SETTINGS).factors
+    bilirubin_mg_dl = to_unit_one(
+        number_one("bilirubin", bilirubin),
+        "bilirubin",
+        bilirubin_unit,
+        "bilirubin",
+        "mg/dL",
+        factors,
+    )
+    creatinine_mg_dl = to_unit_one(
+        number_one("creatinine", creatinine),
+        "creatinine",
+        creatinine_unit,
+        "creatinine",
+        "mg/dL",
+        factors,
+    )
+    return (
+        bilirubin_mg_dl,
+        creatinine_mg_dl,
+        number_one("inr", inr),
+        DIALYSIS.parse_one(dialysis),
+    )
+
+
+def _log_bounded_creatinine_one(creatinine: float, dialysis: float, cap: float) -> float:
+    return math.log(cap if dialysis == 1 else bounded(creatinine, LAB_FLOOR, cap))
+
+
+def _rounded_meld_i_one(bilirubin: float, creatinine: float, inr: float, dialysis: float) -> float:
+    """:func:`_rounded_meld_i` of one patient, the same operations in the same order."""
+    total = (
+        _log_bounded_creatinine_one(creatinine, dialysis, MELD_CREATININE_CAP_MG_DL)
+        * MELD_I_CREATININE
+    )
+    total += math.log(at_least(bilirubin, LAB_FLOOR)) * MELD_I_BILIRUBIN
+    total += math.log(at_least(inr, LAB_FLOOR)) * MELD_I_INR
+    total += MELD_I_CONSTANT
+    total *= 10
+    return round_half_up_one(total)
+
+
+def _meld_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    creatinine: Any,
+    creatinine_unit: str,
+    inr: Any,
+    dialysis: Any,
+    settings: ScoreSettings | None,
+) -> int | float:
+    bili, creat, inr_, dial = _lab_values_one(
+        bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
+    )
+    return integer_or_nan(at_most(_rounded_meld_i_one(bili, creat, inr_, dial), MELD_CAP))
+
+
+@scalar_path(_meld_one)
 @in_chunks
 def meld(
     *,
@@ -162,6 +255,33 @@ def meld(
     return batch.numbers(with_missing(score, any_missing(bili, inr_, dial)), "meld", integer=True)
 
 
+def _meld_na_one(
+    *,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    creatinine: Any,
+    creatinine_unit: str,
+    inr: Any,
+    sodium: Any,
+    sodium_unit: str,
+    dialysis: Any,
+    settings: ScoreSettings | None,
+) -> int | float:
+    bili, creat, inr_, dial = _lab_values_one(
+        bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
+    )
+    sodium_mmol = to_unit_one(
+        number_one("sodium", sodium), "sodium", sodium_unit, "sodium", "mmol/L"
+    )
+    meld_i = _rounded_meld_i_one(bili, creat, inr_, dial)
+    if meld_i <= MELD_NA_APPLIES_ABOVE:
+        return integer_or_nan(at_most(meld_i, MELD_CAP))
+    deficit = SODIUM_HIGH - bounded(sodium_mmol, SODIUM_LOW, SODIUM_HIGH)
+    adjusted = (NA_COEFFICIENT - NA_BY_MELD_COEFFICIENT * meld_i) * deficit + meld_i
+    return integer_or_nan(at_most(round_half_up_one(adjusted), MELD_CAP))
+
+
+@scalar_path(_meld_na_one)
 @in_chunks
 def meld_na(
     *,
@@ -193,7 +313,7 @@ def meld_na(
     )
     meld_i = _rounded_meld_i(bili, creat, inr_, dial, batch.shape)
     deficit = SODIUM_HIGH - np.clip(sodium_mmol, SODIUM_LOW, SODIUM_HIGH)
-    adjusted = 1.32 - 0.033 * meld_i
+    adjusted = NA_COEFFICIENT - NA_BY_MELD_COEFFICIENT * meld_i
     adjusted *= deficit
     adjusted += meld_i
     score = round_half_up(adjusted)
@@ -203,6 +323,45 @@ def meld_na(
     return batch.numbers(with_missing(score, missing), "meld_na", integer=True)
 
 
+def _meld3_one(
+    *,
+    sex: Any,
+    bilirubin: Any,
+    bilirubin_unit: str,
+    creatinine: Any,
+    creatinine_unit: str,
+    inr: Any,
+    sodium: Any,
+    albumin: Any,
+    albumin_unit: str,
+    sodium_unit: str,
+    dialysis: Any,
+    settings: ScoreSettings | None,
+) -> int | float:
+    female = SEX.parse_one(sex)
+    bili, creat, inr_, dial = _lab_values_one(
+        bilirubin, bilirubin_unit, creatinine, creatinine_unit, inr, dialysis, settings
+    )
+    sodium_mmol = to_unit_one(
+        number_one("sodium", sodium), "sodium", sodium_unit, "sodium", "mmol/L"
+    )
+    albumin_g_dl = to_unit_one(
+        number_one("albumin", albumin), "albumin", albumin_unit, "albumin", "g/dL"
+    )
+    log_bili = math.log(at_least(bili, LAB_FLOOR))
+    log_creat = _log_bounded_creatinine_one(creat, dial, MELD3_CREATININE_CAP_MG_DL)
+    sodium_deficit = SODIUM_HIGH - bounded(sodium_mmol, SODIUM_LOW, SODIUM_HIGH)
+    albumin_deficit = ALBUMIN_HIGH_G_DL - bounded(albumin_g_dl, ALBUMIN_LOW_G_DL, ALBUMIN_HIGH_G_DL)
+    raw = math.log(at_least(inr_, LAB_FLOOR)) * MELD3_INR
+    raw += MELD3_CONSTANT + MELD3_FEMALE * female
+    raw += (MELD3_BILIRUBIN - MELD3_BILIRUBIN_BY_SODIUM * sodium_deficit) * log_bili
+    raw += MELD3_SODIUM * sodium_deficit
+    raw += (MELD3_CREATININE - MELD3_CREATININE_BY_ALBUMIN * albumin_deficit) * log_creat
+    raw += MELD3_ALBUMIN * albumin_deficit
+    return integer_or_nan(at_most(round_half_up_one(raw), MELD_CAP))
+
+
+@scalar_path(_meld3_one)
 @in_chunks
 def meld3(
     *,
@@ -248,12 +407,12 @@ def meld3(
     sodium_deficit = SODIUM_HIGH - np.clip(sodium_mmol, SODIUM_LOW, SODIUM_HIGH)
     albumin_deficit = ALBUMIN_HIGH_G_DL - np.clip(albumin_g_dl, ALBUMIN_LOW_G_DL, ALBUMIN_HIGH_G_DL)
     raw = _log_floored(inr_, shape)
-    raw *= 9.09
-    raw += 6 + 1.33 * female
-    raw += (4.56 - 0.24 * sodium_deficit) * log_bili
-    raw += 0.82 * sodium_deficit
-    raw += (11.14 - 1.83 * albumin_deficit) * log_creat
-    raw += 1.85 * albumin_deficit
+    raw *= MELD3_INR
+    raw += MELD3_CONSTANT + MELD3_FEMALE * female
+    raw += (MELD3_BILIRUBIN - MELD3_BILIRUBIN_BY_SODIUM * sodium_deficit) * log_bili
+    raw += MELD3_SODIUM * sodium_deficit
+    raw += (MELD3_CREATININE - MELD3_CREATININE_BY_ALBUMIN * albumin_deficit) * log_creat
+    raw += MELD3_ALBUMIN * albumin_deficit
     score = np.minimum(round_half_up(raw), MELD_CAP)
     missing = any_missing(female, bili, inr_, dial, sodium_mmol, albumin_g_dl)
     return batch.numbers(with_missing(score, missing), "meld3", integer=True)

@@ -85,6 +85,14 @@ class Band:
             inside &= (values <= self.high) if self.high_closed else (values < self.high)
         return inside
 
+    def holds(self, value: float) -> bool:
+        """:meth:`contains` for one number (NaN is in no band)."""
+        above_low = self.low is None or (value >= self.low if self.low_closed else value > self.low)
+        below_high = self.high is None or (
+            value <= self.high if self.high_closed else value < self.high
+        )
+        return above_low and below_high
+
     @property
     def start(self) -> float:
         return -math.inf if self.low is None else self.low
@@ -140,6 +148,14 @@ class Bands:
         result = np.full(np.shape(values), np.nan)
         for points, band in enumerate(self.bands, start=1):
             result[band.contains(values)] = points
+        return result
+
+    def points_one(self, value: float) -> float:
+        """:meth:`points` for one number: the last band that holds it, as :meth:`points` does."""
+        result = math.nan
+        for points, band in enumerate(self.bands, start=1):
+            if band.holds(value):
+                result = float(points)
         return result
 
 
