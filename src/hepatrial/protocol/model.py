@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -454,9 +455,16 @@ class Protocol(Strict):
     rules: list[CrossItemRule] = Field(default_factory=list)
     analysis: AnalysisPlan
 
+    _score_settings: ScoreSettings | None = PrivateAttr(default=None)
+
     def score_settings(self) -> ScoreSettings:
-        """The Child-Pugh table and laboratory factors every score of this trial uses."""
-        return self.scores.settings()
+        """The Child-Pugh table and laboratory factors every score of this trial uses.
+
+        Parsed once per protocol: capture and the derivation ask for it at every visit.
+        """
+        if self._score_settings is None:
+            self._score_settings = self.scores.settings()
+        return self._score_settings
 
     def items(self) -> dict[str, Item]:
         """Every captured item by OID."""
