@@ -278,7 +278,7 @@ def change_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: EndpointPl
     pop = _population(data.adsl, plan, endpoint.population)
     covariates = () if endpoint.method == "ancova_baseline" else plan.covariates_of(endpoint)
     design = covariate_design(pop, covariates)
-    cov_cols = [f"_c{j}" for j in range(design.shape[1])]
+    cov_cols = [f"s_{j}" for j in range(design.shape[1])]  # anc.mixed_model reads s_*
     pop[cov_cols] = design.to_numpy(float)
     unadjusted = "ancova_baseline" in endpoint.sensitivity
     mixed = (
