@@ -166,3 +166,23 @@ def test_analyze_without_a_plan_or_protocol_says_what_to_give(trial92, tmp_path,
     assert cli.run(args) == 0
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["meta"]["plan"]["responder_param"] == "CPCLASS"
+
+
+def test_an_endpoint_names_the_event_codes_of_its_event_and_competing_events(trial92):
+    """Death before transplant as the event of LTX's records, transplant as its competitor."""
+    plan = nct_plan()
+    swapped = AnalysisPlan.from_dict(
+        {
+            "arms": list(plan.arms),
+            "endpoints": [
+                {"code": "DEATH_FIRST", "kind": "incidence", "params": ["LTX"],
+                 "method": "cumulative_incidence_aalen_johansen_gray", "population": "ITTFL",
+                 "timepoint_day": 168, "event_code": 2, "competing_codes": [1]}
+            ],
+        }
+    )  # fmt: skip
+    res = run_analysis(trial92, swapped)["competing_risks"]["LTX"]["by_arm"]["SINGLE"]
+    tte = trial92.adtte.merge(trial92.adsl[["USUBJID", "ARMCD"]], on="USUBJID")
+    single = tte[(tte["PARAMCD"] == "LTX") & (tte["ARMCD"] == "SINGLE") & (tte["AVAL"] <= 168)]
+    assert res["participants_with_event"] == int((single["EVNTCD"] == 2).sum())
+    assert res["competing_events"] == int((single["EVNTCD"] == 1).sum())

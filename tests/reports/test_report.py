@@ -200,6 +200,7 @@ def test_received_counts_come_from_the_safety_flag_which_blinded_exports_keep(da
 
 def test_analyze_writes_results_html_and_pdf(data, tmp_path):
     write_adam(data, tmp_path / "adam")
+    (tmp_path / "adam" / "plan.json").write_text(json.dumps(nct_plan().to_dict()))
     _screening(92).to_csv(tmp_path / "adam" / "screening.csv", index=False)
     parser = argparse.ArgumentParser()
     analysis_cli.register(parser.add_subparsers())
@@ -252,6 +253,7 @@ def _analyze(*argv: str) -> int:
 
 def test_analyze_checks_protocol_and_screening_list_before_any_work(data, tmp_path, capsys):
     write_adam(data, tmp_path / "adam")
+    (tmp_path / "adam" / "plan.json").write_text(json.dumps(nct_plan().to_dict()))
     broken = tmp_path / "broken.yaml"
     broken.write_text("study: [\n")
     out = tmp_path / "out"

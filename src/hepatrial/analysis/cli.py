@@ -91,7 +91,9 @@ def register(subparsers: Any) -> None:
         "analyze", help="run the statistical analysis on a folder of ADaM CSV files"
     )
     parser.add_argument(
-        "--adam", required=True, metavar="DIR",
+        "--adam",
+        required=True,
+        metavar="DIR",
         help="folder with adsl/adlb/adtte/adae.csv (any case of the names)",
     )
     parser.add_argument(

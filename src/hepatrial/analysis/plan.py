@@ -144,6 +144,9 @@ class EndpointPlan:
         Sensitivity analyses (:data:`SENSITIVITY_BY_KIND`).
     if_no_data
         ``error`` or ``not_estimable`` for a parameter without data; ``None`` takes the plan's.
+    event_code, competing_codes
+        ADTTE ``EVNTCD`` of the event of interest and of competing events (time-to-event and
+        incidence endpoints); any other code is a censoring.
     """
 
     code: str
@@ -164,6 +167,8 @@ class EndpointPlan:
     strata: tuple[str, ...] = ()
     sensitivity: tuple[str, ...] = ()
     if_no_data: str | None = None
+    event_code: int = 1
+    competing_codes: tuple[int, ...] = (2,)
 
     def __post_init__(self) -> None:
         where = f"endpoint {self.code}"
@@ -195,6 +200,8 @@ class EndpointPlan:
             raise ValueError(f"{where}: a proportion endpoint needs responder_value")
         if self.kind in ("proportion", "change_from_baseline") and self.timepoint_visit is None:
             raise ValueError(f"{where}: a {self.kind} endpoint needs timepoint_visit")
+        if self.event_code in self.competing_codes:
+            raise ValueError(f"{where}: event_code {self.event_code} is also a competing code")
         if self.if_no_data is not None and self.if_no_data not in NO_DATA:
             raise ValueError(f"{where}: if_no_data must be one of {', '.join(NO_DATA)}")
 
@@ -225,7 +232,7 @@ class EndpointPlan:
             raise ValueError(f"endpoint {code}: missing keys {sorted(missing)}")
         values = dict(data)
         for key in ("params", "composite_events", "hypothetical_events", "exclude_after",
-                    "strata", "sensitivity"):  # fmt: skip
+                    "strata", "sensitivity", "competing_codes"):  # fmt: skip
             if key in values:
                 values[key] = _tuple(values[key])
         if values.get("covariates") is not None:
@@ -601,6 +608,8 @@ def _from_protocol(cls, protocol, arm_names, arm_labels) -> AnalysisPlan:
                 strata=tuple(e.strata),
                 sensitivity=tuple(e.sensitivity),
                 if_no_data=e.if_no_data,
+                event_code=e.event_code,
+                competing_codes=tuple(e.competing_codes),
             )  # fmt: skip
         )
     return cls(

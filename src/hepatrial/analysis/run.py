@@ -377,7 +377,7 @@ def survival_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: Endpoint
     for param in endpoint.params:
         df = _tte(data, pop, param)
         t = df["AVAL"].to_numpy(float)
-        e = (df["EVNTCD"] == 1).to_numpy()
+        e = (df["EVNTCD"] == endpoint.event_code).fillna(False).to_numpy(bool)
         ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):
@@ -435,7 +435,10 @@ def competing_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: Endpoin
     for param in endpoint.params:
         df = _tte(data, pop, param)
         t = df["AVAL"].to_numpy(float)
-        status = df["EVNTCD"].to_numpy(int)
+        code = df["EVNTCD"]
+        status = np.where(
+            code == endpoint.event_code, 1, np.where(code.isin(endpoint.competing_codes), 2, 0)
+        )
         ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):

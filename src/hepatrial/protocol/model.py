@@ -443,6 +443,10 @@ class Endpoint(Strict):
     """ADSL columns to stratify by (stratified Cox model, stratified Gray test)."""
     if_no_data: Literal["error", "not_estimable"] | None = None
     """A parameter without data: an error (default), or a result marked not estimable."""
+    event_code: int = 1
+    """ADTTE EVNTCD of the event of interest (time-to-event and incidence endpoints)."""
+    competing_codes: list[int] = Field(default_factory=lambda: [2])
+    """ADTTE EVNTCD of competing events; any other code is a censoring."""
 
 
 class AnalysisPlan(Strict):
