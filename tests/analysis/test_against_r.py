@@ -3,7 +3,7 @@
 Each comparison quotes the R call it is checked against (see r_reference.R). Tolerances:
 closed-form quantities (Kaplan-Meier, log-rank, Aalen-Johansen, Gray's test, least squares,
 Wilson/Newcombe, Fisher) agree to rounding, 1e-8 relative; iterative fits (Cox Newton-Raphson in
-lifelines vs coxph, logistic IRLS) to 1e-6; the REML mixed model (statsmodels MixedLM vs
+hepatrial's own vs coxph, logistic IRLS) to 1e-6; the REML mixed model (statsmodels MixedLM vs
 nlme::lme, different optimizers) to 1e-4 relative.
 """
 
