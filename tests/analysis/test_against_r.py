@@ -2,8 +2,8 @@
 
 Each comparison quotes the R call it is checked against (see r_reference.R). Tolerances:
 closed-form quantities (Kaplan-Meier, log-rank, Aalen-Johansen, Gray's test, least squares,
-Wilson/Newcombe, Fisher) agree to rounding, 1e-8 relative; iterative fits (Cox Newton-Raphson in
-hepatrial's own vs coxph, logistic IRLS) to 1e-6; the REML mixed model (statsmodels MixedLM vs
+Wilson/Newcombe, Fisher) agree to rounding, 1e-8 relative; iterative fits (hepatrial's Cox
+Newton-Raphson vs coxph, logistic IRLS) to 1e-6; the REML mixed model (statsmodels MixedLM vs
 nlme::lme, different optimizers) to 1e-4 relative.
 """
 
