@@ -47,6 +47,26 @@ ref$cox <- list(coef = unname(coef(cx)), se = unname(sqrt(diag(vcov(cx)))),
                 p = unname(summary(cx)$coefficients[, "Pr(>|z|)"]))
 cx2 <- coxph(Surv(time, dead) ~ arm + sex, data = pbc1, ties = "efron")
 ref$cox_adjusted <- list(coef = unname(coef(cx2)[1]), se = unname(sqrt(vcov(cx2)[1, 1])))
+# the whole fit: arm + sex + age-free covariates from pbc (edema numeric, stage as factor)
+pbc1$stage_f <- factor(pbc1$stage)
+whole <- function(fit) {
+  s <- summary(fit)
+  list(names = rownames(s$coefficients), coef = unname(coef(fit)),
+       se = unname(sqrt(diag(vcov(fit)))), z = unname(s$coefficients[, "z"]),
+       p = unname(s$coefficients[, "Pr(>|z|)"]),
+       lower = unname(s$conf.int[, "lower .95"]), upper = unname(s$conf.int[, "upper .95"]),
+       loglik = unname(fit$loglik),                    # summary() rounds its tests: unrounded
+       lrt = c(2 * diff(fit$loglik), s$logtest[["df"]], s$logtest[["pvalue"]]),
+       score = c(fit$score, s$sctest[["df"]], s$sctest[["pvalue"]]),
+       wald = c(fit$wald.test, s$waldtest[["df"]], s$waldtest[["pvalue"]]), concordance = unname(fit$concordance["concordance"]),
+       n = fit$n, events = fit$nevent)
+}
+cx3 <- coxph(Surv(time, dead) ~ arm + sex + edema + stage_f, data = pbc1, ties = "efron")
+ref$cox_whole <- whole(cx3)
+cx4 <- coxph(Surv(time, dead) ~ arm + edema + strata(sex), data = pbc1, ties = "efron")
+ref$cox_stratified <- whole(cx4)
+cx5 <- coxph(Surv(ceiling(time / 365.25), dead) ~ arm + sex, data = pbc1, ties = "efron")
+ref$cox_heavy_ties <- whole(cx5)
 
 # ---- competing risks: cause 1 transplant, cause 2 death (pbc status coding)
 ci <- cuminc(pbc1$time, pbc1$status, pbc1$trt, cencode = 0)

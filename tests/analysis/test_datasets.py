@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from hepatrial.analysis.datasets import (
-    NCT06242405_SCHEDULE,
     SPECS,
     AdamValidationError,
     VisitWindow,
@@ -16,8 +15,9 @@ from hepatrial.analysis.datasets import (
     read_adam,
     write_adam,
 )
+from tests.analysis.nct import nct_schedule
 
-WINDOWS = NCT06242405_SCHEDULE.windows
+WINDOWS = nct_schedule().windows
 
 
 def test_written_datasets_read_back_identical(trial92, tmp_path):
@@ -99,7 +99,7 @@ def test_analysis_flags_pick_the_record_nearest_each_target_ties_earlier():
         {"USUBJID": "S1", "PARAMCD": "ALT", "ADY": [-5, 0, 6, 8, 27, 29, 40, 168],
          "AVAL": [40.0, 50.0, 45.0, 44.0, 30.0, 31.0, 99.0, 20.0]}
     )  # fmt: skip
-    out = derive_analysis_flags(rec)
+    out = derive_analysis_flags(rec, nct_schedule())
     analysed = out[out["ANL01FL"] == "Y"]
     assert analysed["ADY"].tolist() == [0, 6, 27, 168]
     assert analysed["AVISIT"].tolist() == ["Baseline", "Week 1", "Week 4", "Week 24"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hepatrial.analysis import binary, competing_risks, survival
 from hepatrial.analysis.run import run_analysis
 from hepatrial.analysis.synthetic import synthetic_adam
+from tests.analysis.nct import nct_plan, nct_schedule
 
 
 @given(st.integers(1, 200), st.integers(1, 200), st.data())
@@ -70,7 +71,7 @@ def test_cumulative_incidences_of_both_causes_add_up_to_one_minus_survival(rows)
 @pytest.mark.parametrize("n", [2, 4, 10])
 @pytest.mark.parametrize("seed", [0, 7])
 def test_tiny_trials_give_results_with_nulls_not_errors(n, seed):
-    res = run_analysis(synthetic_adam(n, seed=seed))
+    res = run_analysis(synthetic_adam(n, seed=seed), nct_plan())
     json.dumps(res, allow_nan=False)
     assert (
         res["populations"]["randomized"]["SINGLE"] + res["populations"]["randomized"]["DOUBLE"] == n
@@ -89,7 +90,6 @@ def test_derived_flags_follow_the_record_level_window_rules(rows):
     import pandas as pd
 
     from hepatrial.analysis.datasets import (
-        NCT06242405_SCHEDULE,
         assign_visit,
         baseline_record,
         derive_analysis_flags,
@@ -99,13 +99,13 @@ def test_derived_flags_follow_the_record_level_window_rules(rows):
         {"USUBJID": [r[0] for r in rows], "PARAMCD": "ALT", "ADY": [r[1] for r in rows],
          "AVAL": [np.nan if r[2] is None else r[2] for r in rows]}
     )  # fmt: skip
-    out = derive_analysis_flags(rec)
+    out = derive_analysis_flags(rec, nct_schedule())
     for _, sub in out.groupby("USUBJID"):
         b = baseline_record(sub["ADY"].tolist(), sub["AVAL"].tolist())
         flagged = sub.index[sub["ABLFL"] == "Y"].tolist()
         assert flagged == ([] if b is None else [sub.index[b]])
         for _, row in sub[sub["ABLFL"] != "Y"].iterrows():
-            w = assign_visit(row["ADY"], NCT06242405_SCHEDULE.windows) if row["ADY"] > 0 else None
+            w = assign_visit(row["ADY"], nct_schedule().windows) if row["ADY"] > 0 else None
             assert (row["AVISIT"] if isinstance(row["AVISIT"], str) else None) == (
                 w.name if w else None
             )

@@ -13,11 +13,12 @@ from hepatrial.analysis import binary, cli
 from hepatrial.analysis.datasets import write_adam
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import run_analysis
+from tests.analysis.nct import nct_plan
 
 
 @pytest.fixture(scope="module")
 def results(trial92) -> dict:
-    return run_analysis(trial92)
+    return run_analysis(trial92, nct_plan())
 
 
 def test_results_are_plain_json_without_nan(results):
@@ -27,10 +28,10 @@ def test_results_are_plain_json_without_nan(results):
 
 def test_results_cover_every_registered_outcome(results):
     assert set(results) == {
-        "meta", "populations", "primary", "change_from_baseline", "survival",
+        "meta", "populations", "endpoints", "primary", "change_from_baseline", "survival",
         "competing_risks", "safety", "descriptive",
     }  # fmt: skip
-    assert set(results["change_from_baseline"]) == set(AnalysisPlan().change_params)
+    assert set(results["change_from_baseline"]) == set(nct_plan().summary()["change_params"])
     assert {"DECOMP", "GIBLEED", "ASCITES", "HE", "LTX"} <= set(results["competing_risks"])
     assert {"DEATH", "TFS"} <= set(results["survival"])
     assert results["change_from_baseline"]["ALT"]["scale"] == "log"
@@ -57,10 +58,10 @@ def test_primary_counts_death_and_transplant_as_not_class_a(trial92, results):
 
 
 def test_multiple_imputation_is_reproducible_with_its_seed(trial92):
-    first = run_analysis(trial92)["primary"]["sensitivity"]["multiple_imputation"]
-    second = run_analysis(trial92)["primary"]["sensitivity"]["multiple_imputation"]
+    first = run_analysis(trial92, nct_plan())["primary"]["sensitivity"]["multiple_imputation"]
+    second = run_analysis(trial92, nct_plan())["primary"]["sensitivity"]["multiple_imputation"]
     assert first == second
-    other = run_analysis(trial92, AnalysisPlan(seed=1))["primary"]["sensitivity"]
+    other = run_analysis(trial92, nct_plan(seed=1))["primary"]["sensitivity"]
     assert other["multiple_imputation"] != first
 
 
@@ -81,18 +82,18 @@ def test_newcombe_matches_the_published_worked_example():
     assert res["ci_upper"] == pytest.approx(0.3339, abs=5e-5)
 
 
-def test_plan_from_dict_rejects_unknown_keys_and_keeps_defaults():
-    plan = AnalysisPlan.from_dict({"km_timepoints": [30, 60], "missing_data": "complete_case"})
-    assert plan.km_timepoints == (30, 60)
-    assert plan.arms == ("SINGLE", "DOUBLE")
+def test_plan_from_dict_reads_back_what_to_dict_writes_and_rejects_unknown_keys():
+    plan = nct_plan()
+    assert AnalysisPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
     with pytest.raises(ValueError, match="unknown analysis plan keys"):
-        AnalysisPlan.from_dict({"alpha": 0.05})
-    with pytest.raises(ValueError):
-        AnalysisPlan(missing_data="last_observation")
+        AnalysisPlan.from_dict({**plan.to_dict(), "alpha": 0.05})
+    with pytest.raises(ValueError, match="endpoint CPA_W24: missing_data 'last_observation'"):
+        nct_plan(missing_data="last_observation")
 
 
 def test_complete_case_primary_uses_only_observed_participants(trial92):
-    res = run_analysis(trial92, AnalysisPlan(missing_data="complete_case"))["primary"]
+    plan = nct_plan(missing_data="complete_case", sensitivity=("non_responder",))
+    res = run_analysis(trial92, plan)["primary"]
     missing = sum(c["missing"] for c in res["counts"].values())
     assert missing > 0
     assert sum(a["n"] for a in res["by_arm"].values()) == 92 - missing
@@ -116,7 +117,7 @@ def test_safety_of_a_blinded_export_counts_arms_as_randomized(trial92):
     blinded = type(trial92)(
         trial92.adsl.assign(ACTARMCD=""), trial92.adlb, trial92.adtte, trial92.adae
     )
-    res = run_analysis(blinded)
+    res = run_analysis(blinded, nct_plan())
     assert res["safety"]["arm_column"] == "ARMCD"
     ae = trial92.adae.merge(trial92.adsl[["USUBJID", "ARMCD", "SAFFL"]], on="USUBJID")
     ae = ae[(ae["SAFFL"] == "Y") & (ae["TRTEMFL"] == "Y") & (ae["ARMCD"] == "SINGLE")]
@@ -158,7 +159,8 @@ def test_numbers_at_risk_count_follow_up_at_or_beyond_each_tick(trial92, results
 
 def test_cli_writes_results_json(trial92, tmp_path):
     write_adam(trial92, tmp_path / "adam")
-    (tmp_path / "plan.yaml").write_text("km_timepoints: [28, 168]\n")
+    plan = {**nct_plan().to_dict(), "km_timepoints": [28, 168]}
+    (tmp_path / "plan.yaml").write_text(json.dumps(plan))
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers())
     args = parser.parse_args(
@@ -173,6 +175,7 @@ def test_cli_writes_results_json(trial92, tmp_path):
 
 
 def test_cli_reports_invalid_datasets_with_exit_code_1(tmp_path, capsys):
+    (tmp_path / "plan.json").write_text(json.dumps(nct_plan().to_dict()))
     args = argparse.Namespace(adam=str(tmp_path), out=str(tmp_path / "out"), plan=None,
                               no_report=True)  # fmt: skip
     assert cli.run(args) == 1
@@ -182,7 +185,7 @@ def test_cli_reports_invalid_datasets_with_exit_code_1(tmp_path, capsys):
 def test_large_trial_runs(tmp_path):
     from hepatrial.analysis.synthetic import synthetic_adam
 
-    res = run_analysis(synthetic_adam(2000, seed=3))
+    res = run_analysis(synthetic_adam(2000, seed=3), nct_plan())
     assert (
         res["populations"]["randomized"]["SINGLE"] + res["populations"]["randomized"]["DOUBLE"]
         == 2000
@@ -191,7 +194,7 @@ def test_large_trial_runs(tmp_path):
 
 
 def test_multiple_imputation_as_primary_reports_arms_and_difference(trial92):
-    res = run_analysis(trial92, AnalysisPlan(missing_data="multiple_imputation"))["primary"]
+    res = run_analysis(trial92, nct_plan(missing_data="multiple_imputation"))["primary"]
     assert res["missing_data"] == "multiple_imputation"
     single, double = res["by_arm"]["SINGLE"], res["by_arm"]["DOUBLE"]
     assert single["ci_lower"] <= single["proportion"] <= single["ci_upper"]
@@ -212,18 +215,17 @@ def test_analysis_package_does_not_import_django():
 
 
 def test_datasets_whose_arms_are_not_the_plans_are_refused(tmp_path):
-    from hepatrial.analysis.plan import AnalysisPlan
     from hepatrial.analysis.run import PlanMismatch, run_analysis
     from hepatrial.analysis.synthetic import synthetic_adam
 
     datasets = synthetic_adam(40, seed=3)
     datasets.adsl["ARMCD"] = datasets.adsl["ARMCD"].map({"SINGLE": "X", "DOUBLE": "Y"})
     with pytest.raises(PlanMismatch, match="ADSL ARMCD has arms X, Y but the analysis plan"):
-        run_analysis(datasets, AnalysisPlan())
+        run_analysis(datasets, nct_plan())
 
 
 def test_trajectories_without_the_optional_unit_column(trial92):
     data = type(trial92)(trial92.adsl, trial92.adlb.drop(columns="AVALU"), trial92.adtte,
                          trial92.adae)  # fmt: skip
-    results = run_analysis(data)
+    results = run_analysis(data, nct_plan())
     assert results["descriptive"]["trajectories"]["ALT"]["unit"] == ""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.synthetic import synthetic_adam
 from hepatrial.protocol import default_protocol_path, load_protocol
 from hepatrial.reports.blinding import UnblindingLeak, blinded_inputs
 from hepatrial.reports.board import ClosedReportRefused, board_report, pooled
 from hepatrial.reports.provenance import Provenance
+from tests.analysis.nct import nct_plan
 
 ARMS = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
 PROVENANCE = Provenance(load_protocol(default_protocol_path()), None, {})
@@ -31,7 +31,7 @@ def test_the_closed_report_shows_each_arm_in_both_languages_and_refuses_coded_da
     chinese = board_report(data, closed=True, provenance=PROVENANCE, language="zh-hans").html
     assert "CLOSED report: by arm" in english and "Single infusion (N=" in english
     assert "闭门报告" in chinese and "全部受试者 (N=40)" in chinese
-    coded, _, _ = blinded_inputs(data, AnalysisPlan(), seed=1)
+    coded, _, _ = blinded_inputs(data, nct_plan(), seed=1)
     with pytest.raises(ClosedReportRefused):
         board_report(coded, closed=True)
 

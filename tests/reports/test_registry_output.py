@@ -6,7 +6,6 @@ import copy
 import csv
 import io
 
-from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import run_analysis
 from hepatrial.analysis.synthetic import synthetic_adam
 from hepatrial.protocol import default_protocol_path, load_protocol
@@ -14,11 +13,12 @@ from hepatrial.reports.consort2025 import CONSORT_2025, consort_2025_checklist
 from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.registry import check_results_section, results_section
 from hepatrial.reports.render import TITLES
+from tests.analysis.nct import nct_plan
 
 
 def test_results_modules_carry_the_analysis_numbers_and_pass_our_checks():
     data = synthetic_adam(60)
-    results = run_analysis(data, AnalysisPlan())
+    results = run_analysis(data, nct_plan())
     words = Vocabulary(load_protocol(default_protocol_path()).protocol)
     section = results_section(results, data.adsl, words, "Child-Pugh class A at week 24")
     assert check_results_section(section) == []

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.run import run_analysis
 from hepatrial.analysis.synthetic import synthetic_adam
 from hepatrial.protocol import default_protocol_path, load_protocol
 from hepatrial.reports.labels import Vocabulary
 from hepatrial.reports.prs import check_prs, prs_xml
 from hepatrial.reports.registry import results_section
+from tests.analysis.nct import nct_plan
 
 
 def _section():
     data = synthetic_adam(60)
-    results = run_analysis(data, AnalysisPlan())
+    results = run_analysis(data, nct_plan())
     words = Vocabulary(load_protocol(default_protocol_path()).protocol)
     return data, results, results_section(results, data.adsl, words, "Child-Pugh class A")
 

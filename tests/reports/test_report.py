@@ -11,7 +11,6 @@ import pytest
 
 from hepatrial.analysis import cli as analysis_cli
 from hepatrial.analysis.datasets import AdamDatasets, read_adam, write_adam
-from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.analysis.synthetic import synthetic_adam
 from hepatrial.protocol import load_protocol
 from hepatrial.reports import build_report
@@ -23,6 +22,7 @@ from hepatrial.reports.blinding import (
     recode_datasets,
 )
 from hepatrial.reports.render import SECTIONS
+from tests.analysis.nct import nct_plan
 
 TRUE_NAMES = ("SINGLE", "DOUBLE", "Single infusion", "Double infusion")
 
@@ -34,12 +34,12 @@ def data() -> AdamDatasets:
 
 @pytest.fixture(scope="module")
 def blinded(data):
-    return build_report(data, seed=7)
+    return build_report(data, nct_plan(), seed=7)
 
 
 @pytest.fixture(scope="module")
 def unblinded(data):
-    return build_report(data, blinded=False)
+    return build_report(data, nct_plan(), blinded=False)
 
 
 def _screening(n_randomized: int) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def test_every_section_and_registered_outcome_is_in_the_report(blinded):
 def test_figures_are_drawn_for_each_outcome(blinded):
     html = blinded.html
     assert html.count("Number at risk") == 2 + 4 + 1  # KM (death, TFS), 4 CIF, transplant CIF
-    assert html.count("mean and 95% CI at each visit") == len(AnalysisPlan().change_params)
+    assert html.count("mean and 95% CI at each visit") == len(nct_plan().summary()["change_params"])
     assert "Proportion in Child-Pugh class A: difference between arms" in html
     assert html.count("<svg") == 1 + 1 + 9 + 7
 
@@ -104,7 +104,7 @@ def test_shift_table_rows_add_up_to_the_arm(blinded):
 
 
 def test_consort_counts_and_exclusion_reasons_by_criterion(data):
-    html = build_report(data, screening=_screening(92), seed=1).html
+    html = build_report(data, nct_plan(), screening=_screening(92), seed=1).html
     assert "Assessed for eligibility (n=98)" in html and "Excluded (n=6)" in html
     assert "Not meeting eligibility criteria (n=3)" in html
     assert "IE.EXC03 Serious cardiopulmonary disease (n=2)" in html
@@ -135,15 +135,15 @@ def test_blinded_report_never_shows_a_true_arm_name_in_html_or_pdf(blinded, tmp_
 
 def test_blinded_contrast_is_always_y_versus_x_whatever_the_coding(data):
     for seed in (1, 2, 3, 4):
-        results = build_report(data, seed=seed).results
+        results = build_report(data, nct_plan(), seed=seed).results
         assert results["meta"]["reference_arm"] == "X"
         assert results["meta"]["contrast"] == "Y versus X"
 
 
 def test_blinded_numbers_are_the_unblinded_numbers_under_the_coding(data, unblinded):
-    coded, plan, _ = blinded_inputs(data, AnalysisPlan(), seed=5)
+    coded, plan, _ = blinded_inputs(data, nct_plan(), seed=5)
     mapping = dict(zip(data.adsl["ARMCD"], coded.adsl["ARMCD"], strict=True))
-    results = build_report(data, seed=5).results
+    results = build_report(data, nct_plan(), seed=5).results
     for true_arm, letter in mapping.items():
         clear = unblinded.results["primary"]["by_arm"][true_arm]
         assert results["primary"]["by_arm"][letter]["responders"] == clear["responders"]
@@ -166,7 +166,7 @@ def test_leak_check_refuses_a_page_with_a_true_name():
 def test_already_coded_datasets_keep_their_letters(data):
     coded = recode_datasets(data, {"SINGLE": "Y", "DOUBLE": "X"})
     assert is_coded(coded.adsl)
-    plan = AnalysisPlan(arms=("Y", "X"), arm_labels={"Y": "Arm Y", "X": "Arm X"})
+    plan = nct_plan(arms=("Y", "X"), arm_labels={"Y": "Arm Y", "X": "Arm X"})
     same, plan2, secret = blinded_inputs(coded, plan)
     assert same is coded and plan2.arms == ("X", "Y") and secret == {}
 
@@ -175,7 +175,7 @@ def test_stamp_has_hashes_of_data_plan_and_protocol(data, tmp_path):
     f = tmp_path / "adsl.csv"
     f.write_text("a,b\n1,2\n")
     protocol = load_protocol("protocols/nct06242405.yaml")
-    html = build_report(data, seed=1, data_files=[f], protocol=protocol).html
+    html = build_report(data, nct_plan(), seed=1, data_files=[f], protocol=protocol).html
     stamp = html[html.index("id='stamp'") :]
     assert hashlib.sha256(f.read_bytes()).hexdigest() in stamp
     assert protocol.content_hash in stamp and "analysis plan SHA-256" in stamp
@@ -183,7 +183,7 @@ def test_stamp_has_hashes_of_data_plan_and_protocol(data, tmp_path):
 
 
 def test_methods_follow_the_plan(data):
-    plan = AnalysisPlan(missing_data="complete_case", km_timepoints=(30.0, 90.0), imputations=20)
+    plan = nct_plan(missing_data="complete_case", km_timepoints=(30.0, 90.0), imputations=20)
     html = build_report(data, plan, seed=1).html
     methods = html[html.index("id='methods'") : html.index("id='consort'")]
     assert "no value are excluded (complete-case analysis)" in methods
@@ -192,7 +192,7 @@ def test_methods_follow_the_plan(data):
 
 def test_received_counts_come_from_the_safety_flag_which_blinded_exports_keep(data):
     blinded_export = AdamDatasets(data.adsl.assign(ACTARMCD=""), data.adlb, data.adtte, data.adae)
-    html = build_report(blinded_export, seed=3).html
+    html = build_report(blinded_export, nct_plan(), seed=3).html
     received = [int(n) for n in re.findall(r"Received allocated intervention \(n=(\d+)\)", html)]
     assert sum(received) == int((data.adsl["SAFFL"] == "Y").sum()) > 0
     assert "safety population analysed as randomized" in html
@@ -200,6 +200,7 @@ def test_received_counts_come_from_the_safety_flag_which_blinded_exports_keep(da
 
 def test_analyze_writes_results_html_and_pdf(data, tmp_path):
     write_adam(data, tmp_path / "adam")
+    (tmp_path / "adam" / "plan.json").write_text(json.dumps(nct_plan().to_dict()))
     _screening(92).to_csv(tmp_path / "adam" / "screening.csv", index=False)
     parser = argparse.ArgumentParser()
     analysis_cli.register(parser.add_subparsers())
@@ -226,16 +227,16 @@ def test_report_of_a_blinded_export_says_infusion_reactions_are_withheld(data):
     coded = recode_datasets(data, {"SINGLE": "X", "DOUBLE": "Y"})
     without = AdamDatasets(coded.adsl, coded.adlb, coded.adtte,
                            coded.adae[coded.adae["INFRFL"] != "Y"])  # fmt: skip
-    plan = AnalysisPlan(arms=("X", "Y"), arm_labels={"X": "Arm X", "Y": "Arm Y"})
+    plan = nct_plan(arms=("X", "Y"), arm_labels={"X": "Arm X", "Y": "Arm Y"})
     assert "leaves infusion reactions out" in build_report(without, plan).html
-    assert "leaves infusion reactions out" not in build_report(data, seed=1).html
+    assert "leaves infusion reactions out" not in build_report(data, nct_plan(), seed=1).html
 
 
 def test_results_given_by_the_caller_are_reused_only_for_the_same_arms_and_plan(data, unblinded):
     clear = unblinded.results
-    again = build_report(data, blinded=False, results=clear)
+    again = build_report(data, nct_plan(), blinded=False, results=clear)
     assert again.results is clear
-    blinded = build_report(data, seed=2, results=clear)
+    blinded = build_report(data, nct_plan(), seed=2, results=clear)
     assert blinded.results is not clear and blinded.results["meta"]["arms"] == {
         "X": "Arm X", "Y": "Arm Y"
     }  # fmt: skip
@@ -252,6 +253,7 @@ def _analyze(*argv: str) -> int:
 
 def test_analyze_checks_protocol_and_screening_list_before_any_work(data, tmp_path, capsys):
     write_adam(data, tmp_path / "adam")
+    (tmp_path / "adam" / "plan.json").write_text(json.dumps(nct_plan().to_dict()))
     broken = tmp_path / "broken.yaml"
     broken.write_text("study: [\n")
     out = tmp_path / "out"

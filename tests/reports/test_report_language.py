@@ -22,6 +22,7 @@ from hepatrial.reports.provenance import ProtocolMismatch, Provenance, read_prov
 from hepatrial.reports.render import baseline_table
 from hepatrial.reports.tables import Arms
 from hepatrial.reports.zh_hans import ZH
+from tests.analysis.nct import nct_plan
 
 REPORTS = Path(i18n.__file__).parent
 SHIPPED = default_protocol_path()
@@ -109,8 +110,8 @@ def test_english_and_chinese_pdfs_print_the_same_numbers_with_cjk_fonts_embedded
     data = synthetic_adam(92)
     provenance = Provenance(load_protocol(SHIPPED), SHIPPED,
                             {"data_cut_off": "2026-11-30", "database_lock": LOCK})  # fmt: skip
-    english = build_report(data, seed=7, provenance=provenance).write(tmp_path / "en")
-    chinese = build_report(data, seed=7, provenance=provenance, language="zh-hans")
+    english = build_report(data, nct_plan(), seed=7, provenance=provenance).write(tmp_path / "en")
+    chinese = build_report(data, nct_plan(), seed=7, provenance=provenance, language="zh-hans")
     chinese.write(tmp_path / "zh")
     en, zh = _numbers(english / "report.pdf"), _numbers(tmp_path / "zh" / "report.pdf")
     assert sum(en.values()) > 1000

@@ -15,19 +15,26 @@ def plan_file_for(adam: str, plan: str | None) -> str | None:
     return plan or (str(beside) if beside.exists() else None)
 
 
-def load_plan(path: str | None) -> Any:
-    from hepatrial.analysis.plan import AnalysisPlan
+def load_plan(path: str | None, adam: str | None = None, protocol: str | None = None) -> Any:
+    """The analysis plan: the plan file if there is one, else the analysis section of the
+    protocol (``--protocol``, else ``protocol.yaml`` beside the datasets).
 
-    if not path:
-        return AnalysisPlan()
-    text = Path(path).read_text(encoding="utf-8")
-    if path.endswith((".yaml", ".yml")):
-        import yaml
+    Raises :class:`ValueError` saying what is missing or wrong.
+    """
+    from hepatrial.analysis.plan import AnalysisPlan, load_plan_file
 
-        data = yaml.safe_load(text) or {}
-    else:
-        data = json.loads(text)
-    return AnalysisPlan.from_dict(data)
+    if path:
+        return load_plan_file(path)
+    source = protocol or (str(Path(adam) / "protocol.yaml") if adam else None)
+    if source and Path(source).exists():
+        from hepatrial.protocol.loader import load_protocol
+
+        return AnalysisPlan.from_protocol(load_protocol(source).protocol)
+    where = f" in {adam}" if adam else ""
+    raise ValueError(
+        f"no analysis plan: give --plan FILE, or --protocol FILE, or put plan.json or "
+        f"protocol.yaml beside the datasets{where} (an export writes both)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
 
     plan_file = plan_file_for(args.adam, args.plan)
     try:
-        plan = load_plan(plan_file)
+        plan = load_plan(plan_file, args.adam, getattr(args, "protocol", None))
     except (OSError, ValueError, TypeError) as exc:
-        print(f"analysis plan {plan_file}: {exc}", file=sys.stderr)
+        print(f"analysis plan {plan_file}: {exc}" if plan_file else str(exc), file=sys.stderr)
         return 2
     inputs = None
     if not args.no_report:
@@ -53,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             return 2
     try:
-        datasets = read_adam(args.adam)
+        datasets = read_adam(args.adam, plan)
     except AdamValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -84,7 +91,10 @@ def register(subparsers: Any) -> None:
         "analyze", help="run the statistical analysis on a folder of ADaM CSV files"
     )
     parser.add_argument(
-        "--adam", required=True, metavar="DIR", help="folder with adsl/adlb/adtte/adae.csv"
+        "--adam",
+        required=True,
+        metavar="DIR",
+        help="folder with adsl/adlb/adtte/adae.csv (any case of the names)",
     )
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="folder for results.json and the report"
@@ -92,8 +102,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--plan",
         metavar="FILE",
-        help="analysis plan settings, JSON or YAML (default: plan.json beside the datasets, "
-        "else NCT06242405's)",
+        help="analysis plan, JSON or YAML (default: plan.json beside the datasets, else the "
+        "analysis section of the protocol: --protocol, or protocol.yaml beside the datasets)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="write results.json only (no HTML/PDF report)"

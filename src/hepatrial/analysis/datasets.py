@@ -22,6 +22,7 @@ The visit-window rules used by the database export are the pure functions
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def _c(name: str, kind: str, label: str, **kw: object) -> Column:
     return Column(name, kind, label, **kw)  # type: ignore[arg-type]
 
 
-LAB_PARAMS: dict[str, tuple[str, str]] = {
+LAB_PARAMS: dict[str, tuple[str, str]] = {  # a catalogue of common codes; plans declare more
     "ALT": ("Alanine aminotransferase (U/L)", "U/L"),
     "AST": ("Aspartate aminotransferase (U/L)", "U/L"),
     "ALP": ("Alkaline phosphatase (U/L)", "U/L"),
@@ -90,7 +91,8 @@ LAB_PARAMS: dict[str, tuple[str, str]] = {
     "CPCLASS": ("Child-Pugh class (AVAL 1=A, 2=B, 3=C)", "1"),
     "ALBI": ("ALBI score", "1"),
 }
-"""Parameter codes of ADLB with their PARAM text and canonical unit (AVALU)."""
+"""Common ADLB parameter codes with their PARAM text and canonical unit (AVALU). A plan may
+analyse any other code and declare its label and unit (``hepatrial.analysis.plan.Parameter``)."""
 
 CP_CLASS_CODE = {"A": 1.0, "B": 2.0, "C": 3.0}
 
@@ -164,7 +166,7 @@ ADLB = DatasetSpec(
     (
         _c("STUDYID", "text", "Study identifier", required=False),
         _c("USUBJID", "text", "Unique subject identifier", nullable=False),
-        _c("PARAMCD", "text", "Parameter code", nullable=False, allowed=tuple(LAB_PARAMS)),
+        _c("PARAMCD", "text", "Parameter code", nullable=False),
         _c("PARAM", "text", "Parameter", nullable=False),
         _c("AVAL", "float", "Analysis value (CPCLASS: 1=A, 2=B, 3=C)"),
         _c(
@@ -194,7 +196,7 @@ ADTTE = DatasetSpec(
     (
         _c("STUDYID", "text", "Study identifier", required=False),
         _c("USUBJID", "text", "Unique subject identifier", nullable=False),
-        _c("PARAMCD", "text", "Parameter code", nullable=False, allowed=tuple(TTE_PARAMS)),
+        _c("PARAMCD", "text", "Parameter code", nullable=False),
         _c("PARAM", "text", "Parameter", nullable=False),
         _c("AVAL", "float", "Analysis value: days from STARTDT to ADT", nullable=False),
         _c(
@@ -299,20 +301,42 @@ def _stripped(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(text, index=series.index, dtype=object).where(~blank, None), blank
 
 
-def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.DataFrame:
-    """Type each column of ``raw`` by its spec and record issues (row = 1-based data row)."""
+def _coerce(
+    spec: DatasetSpec,
+    raw: pd.DataFrame,
+    issues: list[Issue],
+    required: set[str] | None = None,
+    filename: str | None = None,
+) -> pd.DataFrame:
+    """Type each column of ``raw`` by its spec and record issues (row = 1-based data row).
+
+    ``required`` names the columns the analysis uses (:func:`required_columns`); only those
+    must be present, filled where the spec says so and within their allowed values. Without
+    it every column the spec marks required is (the full check of an export).
+    """
     out = raw.copy()
-    missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
+    filename = filename or spec.filename
+    needed = {c.name for c in spec.columns if c.required} if required is None else required
+    strict = needed if required is not None else {c.name for c in spec.columns}
+    missing = [c.name for c in spec.columns if c.name in needed and c.name not in raw.columns]
+    missing += sorted(needed - set(spec.names) - set(raw.columns))
     for name in missing:
-        issues.append(Issue(spec.filename, None, name, "required column is missing"))
+        issues.append(Issue(filename, None, name, "required column is missing"))
     for col in spec.columns:
         if col.name not in raw.columns:
+            if required is not None:
+                out[col.name] = pd.Series(
+                    pd.NaT if col.kind == "date" else np.nan if col.kind in ("float", "int")
+                    else None, index=raw.index, dtype=_empty_dtype(col.kind),
+                )  # fmt: skip
             continue
         values = raw[col.name]
         text, blank = _stripped(values)
+        if col.name not in strict:
+            col = dataclasses.replace(col, nullable=True, allowed=None)
         if not col.nullable:
             for idx in np.flatnonzero(blank.to_numpy()):
-                issues.append(Issue(spec.filename, int(idx) + 1, col.name, "value is required"))
+                issues.append(Issue(filename, int(idx) + 1, col.name, "value is required"))
         if col.kind in ("float", "int"):
             num = pd.to_numeric(text, errors="coerce")
             bad = num.isna() & ~blank
@@ -322,7 +346,7 @@ def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.Dat
             for idx in np.flatnonzero(bad.to_numpy()):
                 issues.append(
                     Issue(
-                        spec.filename,
+                        filename,
                         int(idx) + 1,
                         col.name,
                         f"{text.iloc[idx]!r} is not {expected}",
@@ -336,7 +360,7 @@ def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.Dat
                 for idx in np.flatnonzero(outside.to_numpy()):
                     issues.append(
                         Issue(
-                            spec.filename,
+                            filename,
                             int(idx) + 1,
                             col.name,
                             f"{text.iloc[idx]!r} is not one of {list(col.allowed)}",
@@ -347,7 +371,7 @@ def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.Dat
             for idx in np.flatnonzero((dates.isna() & ~blank).to_numpy()):
                 issues.append(
                     Issue(
-                        spec.filename,
+                        filename,
                         int(idx) + 1,
                         col.name,
                         f"{text.iloc[idx]!r} is not a YYYY-MM-DD date",
@@ -361,7 +385,7 @@ def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.Dat
                 for idx in np.flatnonzero(outside.to_numpy()):
                     issues.append(
                         Issue(
-                            spec.filename,
+                            filename,
                             int(idx) + 1,
                             col.name,
                             f"{text.iloc[idx]!r} is not one of {list(allowed)}",
@@ -371,16 +395,22 @@ def _coerce(spec: DatasetSpec, raw: pd.DataFrame, issues: list[Issue]) -> pd.Dat
     return out
 
 
+def _empty_dtype(kind: str) -> str:
+    return {"date": "datetime64[ns]", "float": "float64", "int": "Int64"}.get(kind, "object")
+
+
 def _rows(mask: pd.Series) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(mask.to_numpy())]
 
 
-def _cross_checks(data: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
+def _cross_checks(
+    data: dict[str, pd.DataFrame], issues: list[Issue], names: Mapping[str, str]
+) -> None:
     adsl, adlb, adtte, adae = (data.get(k) for k in ("ADSL", "ADLB", "ADTTE", "ADAE"))
     if adsl is not None and "USUBJID" in adsl:
         dup = adsl["USUBJID"].duplicated(keep="first") & adsl["USUBJID"].notna()
         for r in _rows(dup):
-            issues.append(Issue("adsl.csv", r, "USUBJID", "duplicate participant"))
+            issues.append(Issue(names["ADSL"], r, "USUBJID", "duplicate participant"))
         known = set(adsl["USUBJID"].dropna())
         for name, df in (("ADLB", adlb), ("ADTTE", adtte), ("ADAE", adae)):
             if df is None or "USUBJID" not in df:
@@ -389,16 +419,16 @@ def _cross_checks(data: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
             for r in _rows(unknown):
                 issues.append(
                     Issue(
-                        SPECS[name].filename,
+                        names[name],
                         r,
                         "USUBJID",
-                        f"{df['USUBJID'].iloc[r - 1]!r} is not in adsl.csv",
+                        f"{df['USUBJID'].iloc[r - 1]!r} is not in {names['ADSL']}",
                     )
                 )
     if adtte is not None and {"USUBJID", "PARAMCD"} <= set(adtte.columns):
         dup = adtte.duplicated(["USUBJID", "PARAMCD"], keep="first")
         for r in _rows(dup):
-            issues.append(Issue("adtte.csv", r, "PARAMCD", "second record for this participant"))
+            issues.append(Issue(names["ADTTE"], r, "PARAMCD", "second record for this participant"))
     if adtte is not None and {"CNSR", "EVNTCD"} <= set(adtte.columns):
         bad = (
             adtte["CNSR"].notna()
@@ -406,29 +436,33 @@ def _cross_checks(data: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
             & ((adtte["CNSR"] == 0) != (adtte["EVNTCD"] == 1))
         )
         for r in _rows(bad.fillna(False)):
-            issues.append(Issue("adtte.csv", r, "CNSR", "CNSR must be 0 exactly when EVNTCD is 1"))
+            issues.append(
+                Issue(names["ADTTE"], r, "CNSR", "CNSR must be 0 exactly when EVNTCD is 1")
+            )
     if adtte is not None and "AVAL" in adtte:
         for r in _rows((adtte["AVAL"] < 0).fillna(False)):
-            issues.append(Issue("adtte.csv", r, "AVAL", "time to event is negative"))
+            issues.append(Issue(names["ADTTE"], r, "AVAL", "time to event is negative"))
     if adlb is not None and {"PARAMCD", "AVALC", "AVAL"} <= set(adlb.columns):
         cp = adlb["PARAMCD"] == "CPCLASS"
         letters = adlb["AVALC"].map(CP_CLASS_CODE)
         bad = cp & adlb["AVAL"].notna() & (letters != adlb["AVAL"])
         for r in _rows(bad.fillna(True) & cp):
             issues.append(
-                Issue("adlb.csv", r, "AVALC", "CPCLASS rows need AVALC A/B/C matching AVAL 1/2/3")
+                Issue(
+                    names["ADLB"], r, "AVALC", "CPCLASS rows need AVALC A/B/C matching AVAL 1/2/3"
+                )
             )
     if adlb is not None and {"ANL01FL", "AVISITN"} <= set(adlb.columns):
         bad = (adlb["ANL01FL"] == "Y") & adlb["AVISITN"].isna()
         for r in _rows(bad):
-            issues.append(Issue("adlb.csv", r, "AVISITN", "analysed record without a visit"))
+            issues.append(Issue(names["ADLB"], r, "AVISITN", "analysed record without a visit"))
     if adlb is not None and {"USUBJID", "PARAMCD", "AVISITN", "ANL01FL"} <= set(adlb.columns):
         anl = adlb[adlb["ANL01FL"] == "Y"]
         dup = anl.duplicated(["USUBJID", "PARAMCD", "AVISITN"], keep="first")
         for idx in anl.index[dup.to_numpy()]:
             issues.append(
                 Issue(
-                    "adlb.csv",
+                    names["ADLB"],
                     int(adlb.index.get_loc(idx)) + 1,
                     "ANL01FL",
                     "more than one analysed record at this visit",
@@ -436,41 +470,113 @@ def _cross_checks(data: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
             )
 
 
-def validate(frames: Mapping[str, pd.DataFrame]) -> AdamDatasets:
+def required_columns(plan) -> dict[str, set[str]]:
+    """Per dataset, the columns the analyses of ``plan`` read (an empty set: file not needed).
+
+    ADSL always needs USUBJID and ARMCD; the rest follows the endpoints: their population flags,
+    covariates, strata and intercurrent-event dates (with RANDDT to date them); ADLB the
+    columns of the proportion and change analyses; ADTTE those of the time-to-event ones; ADAE
+    those of the adverse-event tables when the plan has a safety population.
+    """
+    adsl = {"USUBJID", "ARMCD"}
+    adlb: set[str] = set()
+    adtte: set[str] = set()
+    adae: set[str] = set()
+    lab = {"USUBJID", "PARAMCD", "AVAL", "AVISITN", "ANL01FL"}
+    for e in plan.endpoints:
+        adsl.add(e.population)
+        adsl |= set(plan.covariates_of(e)) | set(e.strata) | set(e.exclude_after)
+        dated = set(e.composite_events) | set(e.hypothetical_events)
+        if dated:
+            adsl |= dated | {"RANDDT"}
+        if "per_protocol" in e.sensitivity and plan.per_protocol_population:
+            adsl.add(plan.per_protocol_population)
+        if e.kind == "proportion":
+            adlb |= lab | {"AVALC", "ABLFL"}
+        elif e.kind == "change_from_baseline":
+            adlb |= lab | {"BASE", "ABLFL"} | ({"ADT"} if e.exclude_after else set())
+        else:
+            adtte |= {"USUBJID", "PARAMCD", "AVAL", "EVNTCD"}
+    if plan.safety_population:
+        adsl.add(plan.safety_population)
+        adae |= {"USUBJID", "AEDECOD", "AESER", "AETOXGR", "AEREL", "TRTEMFL", "INFRFL"}
+    return {"ADSL": adsl, "ADLB": adlb, "ADTTE": adtte, "ADAE": adae}
+
+
+def validate(
+    frames: Mapping[str, pd.DataFrame],
+    plan=None,
+    filenames: Mapping[str, str] | None = None,
+) -> AdamDatasets:
     """Type and check raw (string) frames keyed ``ADSL``/``ADLB``/``ADTTE``/``ADAE``.
+
+    With ``plan`` (:class:`hepatrial.analysis.plan.AnalysisPlan`) only the columns its
+    analyses read are required (:func:`required_columns`) and a dataset it does not read may be
+    absent (an empty one stands in); without, every column the specification marks required.
+    ``filenames`` names each dataset's file in the messages.
 
     Raises
     ------
     AdamValidationError
         listing every problem, each naming file, row and column.
     """
+    names = {name: spec.filename for name, spec in SPECS.items()} | dict(filenames or {})
+    required = required_columns(plan) if plan is not None else None
     issues: list[Issue] = []
     typed: dict[str, pd.DataFrame] = {}
     for name, spec in SPECS.items():
+        needed = required[name] if required is not None else None
         if name not in frames:
-            issues.append(Issue(spec.filename, None, None, "file is missing"))
-            continue
-        typed[name] = _coerce(spec, frames[name].reset_index(drop=True), issues)
-    _cross_checks(typed, issues)
+            if needed is None or needed:
+                issues.append(Issue(names[name], None, None, "file is missing"))
+                continue
+            frame = pd.DataFrame(columns=[])
+        else:
+            frame = frames[name].reset_index(drop=True)
+        typed[name] = _coerce(spec, frame, issues, needed, names[name])
+    _cross_checks(typed, issues, names)
     if issues:
         raise AdamValidationError(issues)
     return AdamDatasets(typed["ADSL"], typed["ADLB"], typed["ADTTE"], typed["ADAE"])
 
 
-def read_adam(folder: str | Path) -> AdamDatasets:
-    """Read and validate ``adsl.csv``, ``adlb.csv``, ``adtte.csv`` and ``adae.csv``."""
+def find_dataset_files(folder: str | Path) -> tuple[dict[str, Path], list[Issue]]:
+    """Each dataset's file in ``folder``, its name matched without regard to case
+    (``ADSL.csv``, ``adsl.csv``, ``Adsl.CSV``); two files matching one name are an issue."""
     folder = Path(folder)
-    frames: dict[str, pd.DataFrame] = {}
+    found: dict[str, Path] = {}
     issues: list[Issue] = []
+    entries = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
     for name, spec in SPECS.items():
-        path = folder / spec.filename
-        if not path.is_file():
-            issues.append(Issue(spec.filename, None, None, f"file not found in {folder}"))
+        matches = [p for p in entries if p.name.lower() == spec.filename]
+        if len(matches) > 1:
+            issues.append(Issue(spec.filename, None, None, "two files match in "
+                                f"{folder}: {' and '.join(p.name for p in matches)}"))  # fmt: skip
+        elif matches:
+            found[name] = matches[0]
+    return found, issues
+
+
+def read_adam(folder: str | Path, plan=None) -> AdamDatasets:
+    """Read and validate ``adsl.csv``, ``adlb.csv``, ``adtte.csv`` and ``adae.csv``.
+
+    File names match in any case. With ``plan``, a file the plan's analyses do not read may be
+    absent and only the columns they read are required (:func:`validate`).
+    """
+    folder = Path(folder)
+    files, issues = find_dataset_files(folder)
+    required = required_columns(plan) if plan is not None else None
+    frames: dict[str, pd.DataFrame] = {}
+    for name, spec in SPECS.items():
+        if name not in files:
+            if required is None or required[name]:
+                where = f"file not found in {folder} (any case of the name)"
+                issues.append(Issue(spec.filename, None, None, where))
             continue
-        frames[name] = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frames[name] = pd.read_csv(files[name], dtype=str, keep_default_na=False, encoding="utf-8")
     if issues:
         raise AdamValidationError(issues)
-    return validate(frames)
+    return validate(frames, plan, {name: path.name for name, path in files.items()})
 
 
 def _to_text(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
@@ -526,17 +632,6 @@ class VisitSchedule:
     baseline_day: int = 0
 
 
-NCT06242405_SCHEDULE = VisitSchedule(
-    (
-        VisitWindow("Week 1", 7, 2, 2),
-        VisitWindow("Week 4", 28, 3, 3),
-        VisitWindow("Week 8", 56, 7, 7),
-        VisitWindow("Week 12", 84, 7, 7),
-        VisitWindow("Week 24", 168, 7, 7),
-    )
-)
-
-
 def assign_visit(study_day: float, windows: Iterable[VisitWindow]) -> VisitWindow | None:
     """The post-baseline analysis visit of a record taken on ``study_day``.
 
@@ -570,9 +665,7 @@ def baseline_record(
     return best
 
 
-def derive_analysis_flags(
-    records: pd.DataFrame, schedule: VisitSchedule = NCT06242405_SCHEDULE
-) -> pd.DataFrame:
+def derive_analysis_flags(records: pd.DataFrame, schedule: VisitSchedule) -> pd.DataFrame:
     """Derive AVISIT, AVISITN, ABLFL, ANL01FL, BASE and CHG for raw lab records.
 
     ``records`` needs USUBJID, PARAMCD, ADY and AVAL (plus AVALC for CPCLASS, optional). Per

@@ -1,11 +1,14 @@
 """One call from analysis datasets to the results object: :func:`run_analysis`.
 
-The result is a plain, JSON-ready dict (floats, ints, strings, lists, dicts; NaN becomes
-``None``). Its layout is documented in ``docs/statistics.md``.
+Every endpoint of the plan is analysed by its method, on its population, with its missing-data
+and intercurrent-event handling, covariates, strata and sensitivity analyses. The result is a
+plain, JSON-ready dict (floats, ints, strings, lists, dicts; NaN becomes ``None``). Its layout
+is documented in ``docs/statistics.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -16,7 +19,7 @@ from hepatrial import __version__
 from hepatrial.analysis import ancova as anc
 from hepatrial.analysis import binary, competing_risks, descriptive, safety, survival
 from hepatrial.analysis.datasets import AdamDatasets
-from hepatrial.analysis.plan import MISSING_STRATEGIES, AnalysisPlan
+from hepatrial.analysis.plan import AnalysisPlan, EndpointPlan
 
 
 def jsonable(value: Any) -> Any:
@@ -39,43 +42,99 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+class PlanMismatch(ValueError):
+    """Datasets that do not fit the plan: analysing them would silently count nobody."""
+
+
+class NoData(ValueError):
+    """A plan entry (endpoint and parameter) with no data to analyse."""
+
+
 def _population(adsl: pd.DataFrame, plan: AnalysisPlan, flag: str) -> pd.DataFrame:
+    if flag not in adsl:
+        raise NoData(f"ADSL has no population flag column {flag}")
     pop = adsl[(adsl[flag] == "Y") & adsl["ARMCD"].isin(plan.arms)].copy()
+    if pop.empty:
+        raise NoData(f"no participant of {' or '.join(plan.arms)} has {flag} = Y")
     pop["_TRT"] = (pop["ARMCD"] == plan.arms[1]).astype(int)
     return pop.reset_index(drop=True)
 
 
-def _strata_design(pop: pd.DataFrame, plan: AnalysisPlan) -> np.ndarray:
-    if not plan.strata_column or plan.strata_column not in pop:
-        return np.empty((len(pop), 0))
-    return anc.dummies(pop[plan.strata_column].astype(str))
+def covariate_design(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """ADSL covariates as model columns: numbers as they are, text as treatment-coded indicators
+    (first level in sorted order is the reference, as R's factor), named ``COLUMN=level``."""
+    parts = {}
+    for col in columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values):
+            parts[col] = values.astype(float).to_numpy()
+            continue
+        text = values.astype(object).where(values.notna(), None)
+        levels = sorted(str(v) for v in text.dropna().unique())
+        for level in levels[1:]:
+            parts[f"{col}={level}"] = (text == level).to_numpy(float)
+    return pd.DataFrame(parts, index=frame.index)
 
 
-def responder_outcome(data: AdamDatasets, pop: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
-    """Responder status per participant under the composite strategy.
+def _stratum_labels(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray | None:
+    """One label per row combining the text-valued ``columns`` (strata of a stratified test)."""
+    cols = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if not cols:
+        return None
+    return frame[cols].astype(str).agg("|".join, axis=1).to_numpy()
 
-    Columns: ``value`` (observed AVALC at the timepoint visit), ``intercurrent`` (a
-    ``composite_events`` date on or before ``timepoint_day``), ``y`` (1 responder, 0 not,
-    NaN missing). An intercurrent event makes a non-responder whatever was observed.
+
+# ---------------------------------------------------------------------------- proportion
+
+
+def responder_outcome(
+    data: AdamDatasets, pop: pd.DataFrame, endpoint: EndpointPlan
+) -> pd.DataFrame:
+    """Responder status per participant with the endpoint's intercurrent-event strategies.
+
+    Columns: ``value`` (observed AVALC at the timepoint visit), ``intercurrent`` (a composite
+    event date on or before the horizon), ``y`` (1 responder, 0 not, NaN missing). A composite
+    event makes a non-responder whatever was observed; a hypothetical one makes the value
+    missing (the missing-data strategy then applies).
     """
+    param = endpoint.params[0]
     lb = data.adlb
-    at_visit = lb[
-        (lb["PARAMCD"] == plan.responder_param)
-        & (lb["ANL01FL"] == "Y")
-        & (lb["AVISITN"] == plan.timepoint_visit)
-    ].drop_duplicates("USUBJID")
+    rows = lb[lb["PARAMCD"] == param]
+    if rows.empty:
+        raise NoData(f"no ADLB records of {param}{_found(lb, 'PARAMCD')}")
+    at_visit = rows[(rows["ANL01FL"] == "Y") & (rows["AVISITN"] == endpoint.timepoint_visit)]
+    if at_visit.empty:
+        raise NoData(
+            f"no analysed ADLB record of {param} at visit {endpoint.timepoint_visit:g}"
+            f"{_found(rows[rows['ANL01FL'] == 'Y'], 'AVISITN')}"
+        )
+    at_visit = at_visit.drop_duplicates("USUBJID")
     out = pop[["USUBJID", "ARMCD", "_TRT"]].copy()
     out["value"] = out["USUBJID"].map(at_visit.set_index("USUBJID")["AVALC"])
-    ice = np.zeros(len(pop), dtype=bool)
-    for col in plan.composite_events:
-        if col in pop:
+
+    def by_horizon(columns: tuple[str, ...]) -> np.ndarray:
+        hit = np.zeros(len(pop), dtype=bool)
+        for col in columns:
             day = (pop[col] - pop["RANDDT"]).dt.days
-            ice |= (day <= plan.timepoint_day).fillna(False).to_numpy()
+            hit |= (day <= endpoint.horizon).fillna(False).to_numpy()
+        return hit
+
+    ice = by_horizon(endpoint.composite_events)
+    hypothetical = by_horizon(endpoint.hypothetical_events) & ~ice
     out["intercurrent"] = ice
-    y = np.where(out["value"].isna(), np.nan, (out["value"] == plan.responder_value).astype(float))
+    y = np.where(
+        out["value"].isna(), np.nan, (out["value"] == endpoint.responder_value).astype(float)
+    )
+    y[hypothetical] = np.nan
     y[ice] = 0.0
     out["y"] = y
     return out
+
+
+def _found(frame: pd.DataFrame, column: str) -> str:
+    values = sorted(frame[column].dropna().unique().tolist()) if column in frame else []
+    shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values[:12])
+    return f" (found: {shown}{', ...' if len(values) > 12 else ''})" if values else " (none)"
 
 
 def _proportions(y: np.ndarray, trt: np.ndarray, plan: AnalysisPlan) -> dict[str, Any]:
@@ -104,60 +163,79 @@ def _proportions(y: np.ndarray, trt: np.ndarray, plan: AnalysisPlan) -> dict[str
     return result
 
 
-def primary_analysis(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
-    """Proportion of responders at the timepoint, by arm, with every missing-data strategy."""
-    pop = _population(data.adsl, plan, plan.population)
-    outcome = responder_outcome(data, pop, plan)
+def proportion_endpoint(
+    data: AdamDatasets, plan: AnalysisPlan, endpoint: EndpointPlan, flag: str | None = None
+) -> dict[str, Any]:
+    """Proportion of responders at the timepoint, by arm: the primary strategy and each
+    sensitivity analysis the endpoint asks for."""
+    pop = _population(data.adsl, plan, flag or endpoint.population)
+    outcome = responder_outcome(data, pop, endpoint)
     y = outcome["y"].to_numpy(float)
     trt = outcome["_TRT"].to_numpy()
-    strata = _strata_design(pop, plan)
+    covariates = plan.covariates_of(endpoint)
+    design = covariate_design(pop, covariates)
+    x_cov = design.to_numpy(float)
     missing = np.isnan(y)
+    wanted = [endpoint.missing_data] + [
+        s for s in endpoint.sensitivity if s in ("non_responder", "complete_case",
+                                                 "multiple_imputation")
+    ]  # fmt: skip
     strategies: dict[str, Any] = {}
-
-    nr = np.where(missing, 0.0, y)
-    strategies["non_responder"] = _proportions(nr, trt, plan)
-    strategies["complete_case"] = _proportions(y, trt, plan)
-    for name, values in (("non_responder", nr), ("complete_case", y)):
-        keep = ~np.isnan(values)
-        if len(np.unique(values[keep])) == 2:
-            strategies[name]["logistic_regression"] = binary.logistic_regression(
-                values[keep], trt[keep], strata[keep], plan.confidence_level
+    values = {"non_responder": np.where(missing, 0.0, y), "complete_case": y}
+    for name in ("non_responder", "complete_case"):
+        if name not in wanted:
+            continue
+        strategies[name] = _proportions(values[name], trt, plan)
+        if "logistic_regression_stratum" in endpoint.sensitivity:
+            v = values[name]
+            keep = ~np.isnan(v) & np.isfinite(x_cov).all(axis=1)
+            if len(np.unique(v[keep])) == 2:
+                fit = binary.logistic_regression(
+                    v[keep], trt[keep], x_cov[keep], plan.confidence_level
+                )
+                fit["adjusted_for"] = ", ".join(covariates) or None
+                strategies[name]["logistic_regression"] = fit
+    if "multiple_imputation" in wanted:
+        complete = np.isfinite(x_cov).all(axis=1)
+        if missing.any() and complete.all() and len(np.unique(y[~missing])) == 2:
+            columns = [np.ones(len(y)), trt.astype(float), *np.atleast_2d(x_cov.T)]
+            mi = binary.impute_logistic(
+                y, np.column_stack(columns), trt, plan.imputations, plan.seed,
+                plan.confidence_level,
+            )  # fmt: skip
+            named = ", ".join(["arm", *covariates])
+            mi["method"] = (
+                f"logistic imputation model ({named}), coefficients drawn from N(beta, V), "
+                "Rubin's rules"
             )
-            strategies[name]["logistic_regression"]["adjusted_for"] = plan.strata_column
-    if missing.any() and len(np.unique(y[~missing])) == 2:
-        design = [np.ones(len(y)), trt.astype(float), *np.atleast_2d(strata.T)]
-        if "CPSCRBL" in pop and pop["CPSCRBL"].notna().all():
-            design.append(pop["CPSCRBL"].to_numpy(float))
-        mi = binary.impute_logistic(
-            y, np.column_stack(design), trt, plan.imputations, plan.seed, plan.confidence_level
-        )
-        mi["method"] = (
-            "logistic imputation model (arm, stratum, baseline Child-Pugh score), "
-            "coefficients drawn from N(beta, V), Rubin's rules"
-        )
-        arms = mi.pop("arms")
-        strategies["multiple_imputation"] = {
-            "by_arm": {
-                arm: {
-                    "label": plan.label(arm),
-                    "n": int((trt == i).sum()),
-                    "proportion": arms[i]["estimate"],
-                    "ci_lower": max(0.0, arms[i]["ci_lower"]),
-                    "ci_upper": min(1.0, arms[i]["ci_upper"]),
-                }
-                for i, arm in enumerate(plan.arms)
-            },
-            "risk_difference": mi,
-        }
-    else:
-        strategies["multiple_imputation"] = strategies["complete_case"]
-    result = dict(strategies[plan.missing_data])
+            arms = mi.pop("arms")
+            strategies["multiple_imputation"] = {
+                "by_arm": {
+                    arm: {
+                        "label": plan.label(arm),
+                        "n": int((trt == i).sum()),
+                        "proportion": arms[i]["estimate"],
+                        "ci_lower": max(0.0, arms[i]["ci_lower"]),
+                        "ci_upper": min(1.0, arms[i]["ci_upper"]),
+                    }
+                    for i, arm in enumerate(plan.arms)
+                },
+                "risk_difference": mi,
+            }
+        else:
+            strategies["multiple_imputation"] = strategies.get("complete_case") or _proportions(
+                y, trt, plan
+            )
+    result = dict(strategies[endpoint.missing_data])
     result.update(
         {
-            "endpoint": f"{plan.responder_param} = {plan.responder_value} at visit "
-            f"{plan.timepoint_visit:g}",
-            "population": plan.population,
-            "missing_data": plan.missing_data,
+            "endpoint": f"{endpoint.params[0]} = {endpoint.responder_value} at visit "
+            f"{endpoint.timepoint_visit:g}",
+            "endpoint_code": endpoint.code,
+            "method": endpoint.method,
+            "population": flag or endpoint.population,
+            "missing_data": endpoint.missing_data,
+            "covariates": list(covariates),
             "contrast": f"{plan.arms[1]} minus {plan.arms[0]}",
             "counts": {
                 arm: {
@@ -167,48 +245,57 @@ def primary_analysis(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
                 }
                 for i, arm in enumerate(plan.arms)
             },
-            "sensitivity": {k: v for k, v in strategies.items() if k != plan.missing_data},
+            "sensitivity": {k: v for k, v in strategies.items() if k != endpoint.missing_data},
         }
     )
-    if plan.per_protocol_population and plan.per_protocol_population in data.adsl:
-        pp = _population(data.adsl, plan, plan.per_protocol_population)
-        pp_out = responder_outcome(data, pp, plan)
-        pp_y = pp_out["y"].to_numpy(float)
-        if plan.missing_data == "non_responder":
-            pp_y = np.where(np.isnan(pp_y), 0.0, pp_y)
-        result["sensitivity"]["per_protocol"] = _proportions(pp_y, pp_out["_TRT"].to_numpy(), plan)
+    if flag is None and "per_protocol" in endpoint.sensitivity and plan.per_protocol_population:
+        pp = proportion_endpoint(data, plan, endpoint, plan.per_protocol_population)
+        keep = ("by_arm", "risk_difference", "fisher_exact_p")
+        result["sensitivity"]["per_protocol"] = {k: pp[k] for k in keep if k in pp}
     return result
 
 
-def _lab_records(data: AdamDatasets, pop: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
+# ---------------------------------------------------------------------- change from baseline
+
+
+def _lab_records(
+    data: AdamDatasets, pop: pd.DataFrame, endpoint: EndpointPlan, param: str
+) -> pd.DataFrame:
     lb = data.adlb
-    lb = lb[(lb["ANL01FL"] == "Y") & (lb["ABLFL"] != "Y") & lb["PARAMCD"].isin(plan.change_params)]
-    lb = lb.merge(pop, on="USUBJID", suffixes=("", "_SL"))
-    if plan.exclude_after_transplant and "LTXDT" in lb:
-        lb = lb[~(lb["ADT"] > lb["LTXDT"]).fillna(False)]
-    return lb.dropna(subset=["AVAL", "BASE"])
+    rows = lb[lb["PARAMCD"] == param]
+    if rows.empty:
+        raise NoData(f"no ADLB records of {param}{_found(lb, 'PARAMCD')}")
+    rows = rows[(rows["ANL01FL"] == "Y") & (rows["ABLFL"] != "Y")]
+    rows = rows.merge(pop, on="USUBJID", suffixes=("", "_SL"))
+    for col in endpoint.exclude_after:
+        rows = rows[~(rows["ADT"] > rows[col]).fillna(False)]
+    return rows.dropna(subset=["AVAL", "BASE"])
 
 
-def change_from_baseline(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
-    """ANCOVA at the timepoint and mixed-model sensitivity for each change parameter."""
-    pop = _population(data.adsl, plan, plan.population)
-    strata_cols = []
-    if plan.strata_column and plan.strata_column in pop:
-        dm = anc.dummies(pop[plan.strata_column].astype(str))
-        for j in range(dm.shape[1]):
-            pop[f"s_{j}"] = dm[:, j]
-            strata_cols.append(f"s_{j}")
-    records = _lab_records(data, pop, plan)
+def change_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: EndpointPlan) -> dict:
+    """Per parameter: ANCOVA of the value at the timepoint (baseline and covariates, or baseline
+    only for ``ancova_baseline``) and the linear mixed model over all visits where asked for."""
+    pop = _population(data.adsl, plan, endpoint.population)
+    covariates = () if endpoint.method == "ancova_baseline" else plan.covariates_of(endpoint)
+    design = covariate_design(pop, covariates)
+    cov_cols = [f"s_{j}" for j in range(design.shape[1])]  # anc.mixed_model reads s_*
+    pop[cov_cols] = design.to_numpy(float)
+    unadjusted = "ancova_baseline" in endpoint.sensitivity
+    mixed = (
+        endpoint.method == "mixed_model_all_visits"
+        or "mixed_model_all_visits" in endpoint.sensitivity
+    )
     results: dict[str, Any] = {}
-    for param in plan.change_params:
-        rec = records[records["PARAMCD"] == param]
-        log = param in plan.log_scale_params
+    for param in endpoint.params:
+        rec = _lab_records(data, pop, endpoint, param)
+        rec = rec.dropna(subset=cov_cols)
+        log = endpoint.log_scale
         dropped = 0
         if log:
             positive = (rec["AVAL"] > 0) & (rec["BASE"] > 0)
             dropped = int((~positive).sum())
             rec = rec[positive]
-        at = rec[rec["AVISITN"] == plan.timepoint_visit]
+        at = rec[rec["AVISITN"] == endpoint.timepoint_visit]
         by_arm = {}
         for i, arm in enumerate(plan.arms):
             a = at[at["_TRT"] == i]
@@ -224,25 +311,38 @@ def change_from_baseline(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, An
                     )
             by_arm[arm] = entry
         result: dict[str, Any] = {
+            "endpoint_code": endpoint.code,
+            "method": endpoint.method,
+            "estimate_from": "mixed_model" if endpoint.method == "mixed_model_all_visits"
+            else "ancova",
+            "covariates": list(covariates),
             "scale": "log" if log else "linear",
             "effect": "ratio of geometric means" if log else "difference in mean change",
             "by_arm": by_arm,
             "nonpositive_dropped": dropped,
-        }
-        if len(at):
-            result["ancova"] = anc.ancova(
-                at["AVAL"].to_numpy(float),
-                at["BASE"].to_numpy(float),
-                at["_TRT"].to_numpy(),
-                at[strata_cols].to_numpy(float) if strata_cols else None,
-                log,
-                plan.confidence_level,
+        }  # fmt: skip
+        if at.empty:
+            raise NoData(
+                f"no analysed ADLB record of {param} at visit {endpoint.timepoint_visit:g}"
+                f"{_found(rec, 'AVISITN')}"
             )
+
+        def fit(columns: list[str], at: pd.DataFrame = at, log: bool = log) -> dict:
+            x = at[columns].to_numpy(float) if columns else None
+            return anc.ancova(
+                at["AVAL"].to_numpy(float), at["BASE"].to_numpy(float), at["_TRT"].to_numpy(),
+                x, log, plan.confidence_level,
+            )  # fmt: skip
+
+        result["ancova"] = fit(cov_cols)
+        if unadjusted:
+            result["ancova_unadjusted"] = fit([])
+        if mixed:
             long = rec.rename(columns={"USUBJID": "id", "AVISITN": "visit", "_TRT": "treated"})
             long = long.rename(columns={"AVAL": "aval", "BASE": "base"})
             result["mixed_model"] = anc.mixed_model(
-                long[["id", "visit", "treated", "aval", "base", *strata_cols]],
-                plan.timepoint_visit,
+                long[["id", "visit", "treated", "aval", "base", *cov_cols]],
+                endpoint.timepoint_visit,
                 log,
                 plan.confidence_level,
             )
@@ -250,24 +350,34 @@ def change_from_baseline(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, An
     return results
 
 
+# ---------------------------------------------------------------------------- time to event
+
+
 def _tte(data: AdamDatasets, pop: pd.DataFrame, param: str) -> pd.DataFrame:
     tte = data.adtte[data.adtte["PARAMCD"] == param]
-    return pop.merge(tte[["USUBJID", "AVAL", "CNSR", "EVNTCD"]], on="USUBJID")
+    if tte.empty:
+        raise NoData(f"no ADTTE records of {param}{_found(data.adtte, 'PARAMCD')}")
+    df = pop.merge(tte[["USUBJID", "AVAL", "EVNTCD"]], on="USUBJID")
+    if df.empty:
+        raise NoData(f"no ADTTE record of {param} for the analysis population")
+    return df
 
 
-def survival_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
-    """Kaplan-Meier per arm, log-rank test and Cox hazard ratio for each survival parameter."""
-    pop = _population(data.adsl, plan, plan.population)
-    strata = _strata_design(pop, plan)
-    for j in range(strata.shape[1]):
-        pop[f"_S{j}"] = strata[:, j]
+def _days(plan: AnalysisPlan, endpoint: EndpointPlan) -> tuple[float, ...]:
+    return plan.km_timepoints or ((endpoint.horizon,) if endpoint.horizon is not None else ())
+
+
+def survival_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: EndpointPlan) -> dict:
+    """Kaplan-Meier per arm, log-rank test, and Cox models (arm alone; arm with the covariates,
+    stratified by the strata) for each parameter."""
+    pop = _population(data.adsl, plan, endpoint.population)
+    covariates = plan.covariates_of(endpoint)
+    days = _days(plan, endpoint)
     out: dict[str, Any] = {}
-    for param in plan.survival_params:
+    for param in endpoint.params:
         df = _tte(data, pop, param)
-        if df.empty:
-            continue
         t = df["AVAL"].to_numpy(float)
-        e = (df["EVNTCD"] == 1).to_numpy()
+        e = (df["EVNTCD"] == endpoint.event_code).fillna(False).to_numpy(bool)
         ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):
@@ -279,7 +389,7 @@ def survival_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
                 "label": plan.label(arm),
                 "n": int(sel.sum()),
                 "events": int(e[sel].sum()),
-                "timepoints": survival.km_at(table, plan.km_timepoints, float(t[sel].max())),
+                "timepoints": survival.km_at(table, days, float(t[sel].max())),
                 "median": survival.km_median(table),
                 "curve": {
                     "time": table["time"].tolist(),
@@ -290,36 +400,52 @@ def survival_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
                 "risk_table": {"time": ticks, "n": descriptive.risk_table(t[sel], ticks)},
             }
         trt = df["_TRT"].to_numpy()
-        s_cols = [c for c in df.columns if c.startswith("_S")]
+        design = covariate_design(df, covariates)
+        strata = (
+            df[list(endpoint.strata)].astype(str).agg("|".join, axis=1).to_numpy()
+            if endpoint.strata
+            else None
+        )
+        complete = np.isfinite(design.to_numpy(float)).all(axis=1)
+        adjusted = survival.cox_hazard_ratio(
+            t[complete], e[complete], trt[complete],
+            design[complete] if design.shape[1] else None, plan.confidence_level,
+            strata[complete] if strata is not None else None,
+        )  # fmt: skip
+        adjusted["stratified_by"] = list(endpoint.strata)
         out[param] = {
+            "endpoint_code": endpoint.code,
+            "method": endpoint.method,
             "by_arm": arms,
             "ci_transform": "log",
             "logrank": survival.logrank(t, e, df["ARMCD"].to_numpy()) if e.any() else None,
             "cox": survival.cox_hazard_ratio(t, e, trt, None, plan.confidence_level),
-            "cox_adjusted": survival.cox_hazard_ratio(
-                t, e, trt, df[s_cols] if s_cols else None, plan.confidence_level
-            ),
+            "cox_adjusted": adjusted,
         }
     return out
 
 
-def competing_risk_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
-    """Crude incidence (Clopper-Pearson), cumulative incidence and Gray's test per parameter."""
-    pop = _population(data.adsl, plan, plan.population)
+def competing_endpoint(data: AdamDatasets, plan: AnalysisPlan, endpoint: EndpointPlan) -> dict:
+    """Crude incidence (Clopper-Pearson), cumulative incidence and Gray's test per parameter;
+    the stratified Gray test by the strata (else the text-valued covariates)."""
+    pop = _population(data.adsl, plan, endpoint.population)
+    days = _days(plan, endpoint)
+    horizon = endpoint.horizon if endpoint.horizon is not None else math.inf
     out: dict[str, Any] = {}
-    for param in plan.competing_params:
+    for param in endpoint.params:
         df = _tte(data, pop, param)
-        if df.empty:
-            continue
         t = df["AVAL"].to_numpy(float)
-        status = df["EVNTCD"].to_numpy(int)
+        code = df["EVNTCD"]
+        status = np.where(
+            code == endpoint.event_code, 1, np.where(code.isin(endpoint.competing_codes), 2, 0)
+        )
         ticks = descriptive.risk_times(float(t.max()))
         arms = {}
         for i, arm in enumerate(plan.arms):
             sel = df["_TRT"].to_numpy() == i
             if not sel.any():
                 continue
-            x = int(((status == 1) & (t <= plan.timepoint_day))[sel].sum())
+            x = int(((status == 1) & (t <= horizon))[sel].sum())
             n = int(sel.sum())
             lo, hi = binary.clopper_pearson_interval(x, n, plan.confidence_level)
             est = competing_risks.cumulative_incidence(t[sel], status[sel])
@@ -330,19 +456,19 @@ def competing_risk_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str,
                 "proportion": x / n,
                 "ci_lower": lo,
                 "ci_upper": hi,
-                "competing_events": int(((status == 2) & (t <= plan.timepoint_day))[sel].sum()),
+                "competing_events": int(((status == 2) & (t <= horizon))[sel].sum()),
                 "cumulative_incidence": competing_risks.cif_at(
-                    est, plan.km_timepoints, float(t[sel].max()), plan.confidence_level
+                    est, days, float(t[sel].max()), plan.confidence_level
                 ),
                 "curve": {"time": est["time"].tolist(), "cif": est["cif"].tolist()},
                 "risk_table": {"time": ticks, "n": descriptive.risk_table(t[sel], ticks)},
             }
         group = df["ARMCD"].to_numpy()
-        strata = None
-        if plan.strata_column and plan.strata_column in df:
-            strata = df[plan.strata_column].astype(str).to_numpy()
+        strata = _stratum_labels(df, endpoint.strata or plan.covariates_of(endpoint))
         has_events = bool((status == 1).any())
         out[param] = {
+            "endpoint_code": endpoint.code,
+            "method": endpoint.method,
             "by_arm": arms,
             "gray_test": competing_risks.gray_test(t, status, group) if has_events else None,
             "gray_test_stratified": (
@@ -354,10 +480,17 @@ def competing_risk_analyses(data: AdamDatasets, plan: AnalysisPlan) -> dict[str,
     return out
 
 
+# ---------------------------------------------------------------------------- the rest
+
+
 def population_counts(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
     adsl = data.adsl
     out = {}
-    for flag in (plan.population, plan.per_protocol_population, plan.safety_population):
+    flags = dict.fromkeys(
+        [plan.population, *plan.populations.values(), plan.per_protocol_population,
+         plan.safety_population]
+    )  # fmt: skip
+    for flag in flags:
         if flag and flag in adsl:
             column = "ARMCD"
             if flag == plan.safety_population:
@@ -368,30 +501,108 @@ def population_counts(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
     return out
 
 
+ICE_NAMES = {"DTHDT": "Died", "LTXDT": "Transplanted"}
+
+
+def category_shift(data: AdamDatasets, pop: pd.DataFrame, plan: AnalysisPlan,
+                   endpoint: EndpointPlan) -> dict[str, Any]:  # fmt: skip
+    """Baseline category (rows) against category at the timepoint (columns), per arm, of the
+    primary endpoint's parameter (ADLB AVALC of the baseline and the timepoint records).
+
+    A participant with a composite event on or before the horizon is counted in that event's
+    column whatever was measured (the composite strategy's reading); otherwise the category of
+    the record analysed at the timepoint visit, else "Missing".
+    """
+    param = endpoint.params[0]
+    lb = data.adlb[(data.adlb["PARAMCD"] == param) & (data.adlb["ANL01FL"] == "Y")]
+    at = lb[lb["AVISITN"] == endpoint.timepoint_visit].drop_duplicates("USUBJID")
+    base = lb[lb["ABLFL"] == "Y"].drop_duplicates("USUBJID")
+    outcome = pop["USUBJID"].map(at.set_index("USUBJID")["AVALC"]).fillna("Missing").astype(str)
+    events = []
+    for column in reversed(endpoint.composite_events):
+        label = ICE_NAMES.get(column, column)
+        events.insert(0, label)
+        day = (pop[column] - pop["RANDDT"]).dt.days
+        outcome = outcome.where(~(day <= endpoint.horizon).fillna(False), label)
+    baseline = pop["USUBJID"].map(base.set_index("USUBJID")["AVALC"]).fillna("Missing")
+    baseline = baseline.astype(str)
+    categories = sorted(set(lb["AVALC"].dropna().astype(str)))
+    columns = [*categories, *events, "Missing"]
+    out: dict[str, Any] = {"param": param, "columns": columns, "by_arm": {}}
+    for arm in plan.arms:
+        mine = pop["ARMCD"] == arm
+        table = {}
+        for row in sorted(baseline[mine].unique()):
+            sel = mine & (baseline == row)
+            table[row] = {col: int((outcome[sel] == col).sum()) for col in columns}
+        out["by_arm"][arm] = table
+    return out
+
+
 def descriptive_summaries(data: AdamDatasets, plan: AnalysisPlan) -> dict[str, Any]:
-    """Mean trajectories of the change parameters and the Child-Pugh shift table."""
-    pop = _population(data.adsl, plan, plan.population)
-    return {
-        "trajectories": descriptive.trajectories(
-            data.adlb, pop, plan.change_params, plan.arms, plan.confidence_level
-        ),
-        "child_pugh_shift": descriptive.child_pugh_shift(
-            data.adlb, pop, plan.arms, plan.timepoint_visit, plan.timepoint_day
-        ),
-    }
+    """Mean trajectories of the change parameters and the primary endpoint's shift table."""
+    out: dict[str, Any] = {"trajectories": {}, "child_pugh_shift": None}
+    try:
+        pop = _population(data.adsl, plan, plan.population)
+    except NoData:
+        return out
+    change = [p for e in plan.endpoints if e.kind == "change_from_baseline" for p in e.params]
+    if change:
+        out["trajectories"] = descriptive.trajectories(
+            data.adlb, pop, change, plan.arms, plan.confidence_level
+        )
+    primary = plan.primary
+    if primary is not None and (data.adlb["PARAMCD"] == primary.params[0]).any():
+        out["child_pugh_shift"] = category_shift(data, pop, plan, primary)
+    return out
 
 
-class PlanMismatch(ValueError):
-    """Datasets whose arms are not the plan's: analysing them would silently count nobody."""
+ANALYSES = {
+    "primary": proportion_endpoint,
+    "change_from_baseline": change_endpoint,
+    "survival": survival_endpoint,
+    "competing_risks": competing_endpoint,
+}
+
+
+def _by_param(function, data, plan, endpoint) -> tuple[dict[str, Any], dict[str, str]]:
+    """Results per parameter, and the reason of each parameter without data."""
+    if endpoint.section == "primary":
+        return {endpoint.params[0]: function(data, plan, endpoint)}, {}
+    results, missing = {}, {}
+    for param in endpoint.params:
+        one = dataclasses.replace(endpoint, params=(param,))
+        try:
+            results.update(function(data, plan, one))
+        except NoData as exc:
+            missing[param] = str(exc)
+    return results, missing
+
+
+def default_plan() -> AnalysisPlan:
+    """The plan of the installation's protocol (``$HEPATRIAL_PROTOCOL``, else the shipped one)."""
+    from hepatrial.protocol.loader import default_protocol_path, load_protocol
+
+    return AnalysisPlan.from_protocol(load_protocol(default_protocol_path()).protocol)
 
 
 def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> dict[str, Any]:
     """Every analysis of the plan on validated datasets; a JSON-ready dict.
 
-    Top-level keys: ``meta``, ``populations``, ``primary``, ``change_from_baseline``,
-    ``survival``, ``competing_risks``, ``safety``, ``descriptive``.
+    Without ``plan``, the analysis section of the installation's protocol (:func:`default_plan`).
+
+    Top-level keys: ``meta``, ``populations``, ``endpoints`` (each endpoint: where its results
+    are, and the parameters not estimable with the reason), ``primary`` (the first proportion
+    endpoint), ``change_from_baseline``, ``survival``, ``competing_risks`` (by parameter),
+    ``safety``, ``descriptive``.
+
+    Raises
+    ------
+    PlanMismatch
+        when the datasets' arms are not the plan's, or a plan entry has no data and the plan
+        does not allow it (``if_no_data: not_estimable``); the message names every such entry.
     """
-    plan = plan or AnalysisPlan()
+    plan = plan or default_plan()
     found = sorted(set(datasets.adsl["ARMCD"].dropna()))
     if found and not set(found) <= set(plan.arms):
         raise PlanMismatch(
@@ -399,8 +610,46 @@ def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> di
             f"{' and '.join(plan.arms)}: give the plan that goes with these datasets "
             "(an export writes it as plan.json beside them)"
         )
-    if plan.missing_data not in MISSING_STRATEGIES:
-        raise ValueError(plan.missing_data)
+    sections: dict[str, Any] = {"primary": None, "change_from_baseline": {}, "survival": {},
+                                "competing_risks": {}}  # fmt: skip
+    index: dict[str, Any] = {}
+    errors: list[str] = []
+    for endpoint in plan.endpoints:
+        function = ANALYSES[endpoint.section]
+        try:
+            results, missing = _by_param(function, datasets, plan, endpoint)
+        except NoData as exc:
+            results, missing = {}, {p: str(exc) for p in endpoint.params}
+        if missing and plan.no_data_of(endpoint) == "error":
+            errors += [f"endpoint {endpoint.code}, parameter {p}: {why}"
+                       for p, why in missing.items()]  # fmt: skip
+        if endpoint.section == "primary":
+            if results and sections["primary"] is None:
+                sections["primary"] = next(iter(results.values()))
+            elif results:
+                sections.setdefault("proportions", {})[endpoint.code] = next(iter(results.values()))
+        else:
+            sections[endpoint.section].update(results)
+        index[endpoint.code] = {
+            "label": endpoint.label or endpoint.code,
+            "kind": endpoint.kind,
+            "method": endpoint.method,
+            "section": endpoint.section,
+            "population": endpoint.population,
+            "params": list(endpoint.params),
+            "estimated": [p for p in endpoint.params if p not in missing],
+            "not_estimable": {p: {"estimable": False, "reason": why} for p, why in missing.items()},
+        }
+    if errors:
+        raise PlanMismatch(
+            "plan entries without data (a plan may set if_no_data: not_estimable to report "
+            "them as not estimable instead):\n  " + "\n  ".join(errors)
+        )
+    safety_result = None
+    if plan.safety_population:
+        safety_result = safety.adverse_event_summary(
+            datasets.adsl, datasets.adae, plan.arms, plan.safety_population
+        )
     result = {
         "meta": {
             "hepatrial_version": __version__,
@@ -410,13 +659,9 @@ def run_analysis(datasets: AdamDatasets, plan: AnalysisPlan | None = None) -> di
             "contrast": f"{plan.arms[1]} versus {plan.arms[0]}",
         },
         "populations": population_counts(datasets, plan),
-        "primary": primary_analysis(datasets, plan),
-        "change_from_baseline": change_from_baseline(datasets, plan),
-        "survival": survival_analyses(datasets, plan),
-        "competing_risks": competing_risk_analyses(datasets, plan),
-        "safety": safety.adverse_event_summary(
-            datasets.adsl, datasets.adae, plan.arms, plan.safety_population
-        ),
+        "endpoints": index,
+        **sections,
+        "safety": safety_result,
         "descriptive": descriptive_summaries(datasets, plan),
     }
     return jsonable(result)

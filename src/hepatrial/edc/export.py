@@ -64,19 +64,8 @@ class Export:
 
 
 def plan_for(protocol: Protocol, arm_names: dict[str, str], labels: dict[str, str]):
-    """The protocol's analysis settings as an :class:`AnalysisPlan` for these arm names."""
-    timepoint = protocol.analysis.timepoints[0]
-    params = lab_params(protocol)
-    log_scale = {
-        params.get(oid, oid) for e in protocol.analysis.endpoints if e.log_scale for oid in e.items
-    }
-    return AnalysisPlan(
-        arms=tuple(arm_names[a.code] for a in protocol.arms),
-        arm_labels={arm_names[a.code]: labels[a.code] for a in protocol.arms},
-        timepoint_visit=float(timepoint.day),
-        timepoint_day=float(timepoint.day),
-        log_scale_params=tuple(p for p in AnalysisPlan().log_scale_params if p in log_scale),
-    )
+    """The protocol's analysis plan (:meth:`AnalysisPlan.from_protocol`) for these arm names."""
+    return AnalysisPlan.from_protocol(protocol, arm_names, labels)
 
 
 def _arm_codes(arms: list[str], salt: str) -> dict[str, str]:

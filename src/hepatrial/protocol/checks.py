@@ -380,6 +380,11 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
                 yield (*path, "items", k), f"unknown item {oid!r}"
         if endpoint.kind == EndpointKind.PROPORTION and endpoint.responder_value is None:
             yield (*path, "responder_value"), "a proportion endpoint needs a responder value"
+        yield from _endpoint_analysis(p, endpoint, path)
+    for key in ("safety_population", "per_protocol_population"):
+        code = getattr(a, key)
+        if code is not None and code not in populations:
+            yield ("analysis", key), f"unknown population {code!r}"
     answered = {e.outcome for e in a.endpoints}
     for i, outcome in enumerate(p.study.registered_outcomes):
         if outcome.code not in answered:
@@ -387,3 +392,32 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
                 ("study", "registered_outcomes", i),
                 (f"registered outcome {outcome.code} has no endpoint in the analysis plan"),
             )
+
+
+def _endpoint_analysis(p: Protocol, endpoint, path: tuple) -> Iterator[Problem]:
+    """Method, missing-data strategy, sensitivity analyses and parameters the analysis knows."""
+    from hepatrial.analysis import plan
+
+    kind = str(endpoint.kind)
+    if endpoint.method not in plan.METHODS:
+        known = ", ".join(m for m, kinds in plan.METHODS.items() if kind in kinds)
+        yield (*path, "method"), f"unknown method {endpoint.method!r} (for {kind}: {known})"
+    elif kind not in plan.METHODS[endpoint.method]:
+        yield (*path, "method"), f"{endpoint.method!r} does not analyse a {kind} endpoint"
+    if endpoint.missing_data not in plan.MISSING_BY_KIND[kind]:
+        yield (
+            (*path, "missing_data"),
+            f"{endpoint.missing_data!r} is not one of {', '.join(plan.MISSING_BY_KIND[kind])}",
+        )
+    for k, name in enumerate(endpoint.sensitivity):
+        if name not in plan.SENSITIVITY_BY_KIND[kind]:
+            yield (
+                (*path, "sensitivity", k),
+                f"unknown sensitivity analysis {name!r} for a {kind} endpoint "
+                f"(one of {', '.join(plan.SENSITIVITY_BY_KIND[kind])})",
+            )
+    try:
+        plan.endpoint_params(p, endpoint)
+        plan.intercurrent_columns(endpoint)
+    except (ValueError, KeyError) as exc:
+        yield (*path, "items"), str(exc).removeprefix(f"endpoint {endpoint.code}: ")

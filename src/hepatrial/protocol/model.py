@@ -396,6 +396,8 @@ class Population(Strict):
     code: Code
     label: Label
     definition: NonEmpty
+    flag: Code | None = None
+    """ADSL flag column of the population; by default ITTFL, PPROTFL, SAFFL, FASFL or CODEFL."""
 
 
 class Timepoint(Strict):
@@ -434,6 +436,18 @@ class Endpoint(Strict):
     intercurrent_events: list[IntercurrentEvent] = Field(default_factory=list)
     missing_data: NonEmpty = "complete_case"
     sensitivity: list[NonEmpty] = Field(default_factory=list)
+    params: list[Code] = Field(default_factory=list)
+    """Analysis parameter codes (ADLB/ADTTE PARAMCD); by default found from the items."""
+    covariates: list[Code] | None = None
+    """ADSL columns adjusted for; by default the analysis section's covariates."""
+    strata: list[Code] = Field(default_factory=list)
+    """ADSL columns to stratify by (stratified Cox model, stratified Gray test)."""
+    if_no_data: Literal["error", "not_estimable"] | None = None
+    """A parameter without data: an error (default), or a result marked not estimable."""
+    event_code: int = 1
+    """ADTTE EVNTCD of the event of interest (time-to-event and incidence endpoints)."""
+    competing_codes: list[int] = Field(default_factory=lambda: [2])
+    """ADTTE EVNTCD of competing events; any other code is a censoring."""
 
 
 class AnalysisPlan(Strict):
@@ -441,6 +455,19 @@ class AnalysisPlan(Strict):
     timepoints: list[Timepoint] = Field(min_length=1)
     endpoints: list[Endpoint] = Field(min_length=1)
     alpha: float = Field(default=0.05, gt=0, lt=1)
+    covariates: list[Code] | None = None
+    """ADSL columns every endpoint adjusts for; by default the stratum (STRATAR) when the
+    randomization is stratified."""
+    safety_population: Code | None = None
+    """Population of the adverse-event tables; by default the one flagged SAFFL."""
+    per_protocol_population: Code | None = None
+    """Population of per-protocol sensitivity analyses; by default the one flagged PPROTFL."""
+    estimate_days: list[int] = Field(default_factory=list)
+    """Days of the Kaplan-Meier and cumulative-incidence estimates; by default the timepoints'."""
+    imputations: int = Field(default=50, ge=2)
+    seed: int = 1
+    """Seed of the multiple imputation."""
+    if_no_data: Literal["error", "not_estimable"] = "error"
 
 
 class Protocol(Strict):

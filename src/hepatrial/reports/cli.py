@@ -110,9 +110,9 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.adam)
     plan_file = plan_file_for(args.adam, args.plan)
     try:
-        plan = load_plan(plan_file)
+        plan = load_plan(plan_file, args.adam, args.protocol)
         inputs = report_inputs(folder, args.protocol, allow_other_protocol=args.other_protocol)
-        datasets = read_adam(folder)
+        datasets = read_adam(folder, plan)
     except (OSError, ValueError, TypeError) as exc:
         print(exc, file=sys.stderr)
         return 1 if isinstance(exc, AdamValidationError) else 2

@@ -485,7 +485,11 @@ def build_report(
     ``language`` is ``en`` or ``zh-hans``; the numbers are the same in both. ``signatures``
     (``signatures.csv`` of the export) adds the section of investigator signatures.
     """
-    plan = plan or AnalysisPlan()
+    if plan is None:
+        source = protocol or (provenance.protocol if provenance else None)
+        if source is None:
+            raise ValueError("the report needs the analysis plan, or the protocol it comes from")
+        plan = AnalysisPlan.from_protocol(source.protocol)
     secret: dict[str, str] = {}
     if blinded:
         data, plan, secret = blinding.blinded_inputs(data, plan, seed)
