@@ -31,14 +31,9 @@ from hepatrial.analysis.datasets import (
     derive_analysis_flags,
     validate,
 )
+from hepatrial.analysis.plan import SCORE_PARAMS
 from hepatrial.protocol.model import Protocol
 from hepatrial.protocol.roles import DECOMPENSATION_PARAMS, Role, item_with_role, meaning
-
-SCORE_PARAMS = {
-    "meld": "MELD", "meld_na": "MELDNA", "meld3": "MELD3", "child_pugh_points": "CPSCORE",
-    "child_pugh_class": "CPCLASS", "albi": "ALBI",
-}  # fmt: skip
-"""ADLB parameter of each score a derived item may compute."""
 
 DISCONTINUED = {
     "withdrawn": "WITHDRAWAL BY SUBJECT", "lost": "LOST TO FOLLOW-UP", "died": "DEATH",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hepatrial.analysis.datasets import LAB_PARAMS, TTE_PARAMS
-from hepatrial.analysis.derive import SCORE_PARAMS
+from hepatrial.analysis.plan import SCORE_PARAMS
 from hepatrial.protocol.model import Protocol
 from hepatrial.reports.i18n import arm_label, current, tr
 
