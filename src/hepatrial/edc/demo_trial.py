@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from django.utils import timezone
@@ -163,20 +164,34 @@ class DemoLoader:
         return self.protocol.form(form.form_oid).events[0]
 
     def _follow(self, record: ParticipantRecord) -> None:
+        """Randomize, then enter what happened in date order, as a coordinator would: an event
+        logged before the visit that finds its signs (a worse ascites) raises no query."""
         number = self.numbers[record.screening_number]
         randomize(self.coordinator, number, on=dt.date.fromisoformat(record.randomization_date))
-        for visit in record.visits:
-            self._visit_forms(number, visit, dt.date.fromisoformat(visit.visit_date))
         start = self.where.item(Role.INFUSION_START)
+        onset = {Role.AE_START: self.where.item(Role.AE_START),
+                 Role.DECOMPENSATION_ONSET: self.where.item(Role.DECOMPENSATION_ONSET)}  # fmt: skip
+        steps: list[tuple[str, int, Callable[[], None]]] = []
+        for visit in record.visits:
+            on = dt.date.fromisoformat(visit.visit_date)
+            steps.append((visit.visit_date, 1, partial(self._visit_forms, number, visit, on)))
         for infusion in record.infusions:
             given = None
             if start is not None and start.oid in infusion.items:
                 given = _aware(infusion.items[start.oid][0]).date()
-            self._save(number, infusion.intervention, infusion.form_oid,
-                       _entered(infusion.items), given, actor=self.cell_team)  # fmt: skip
-        for form in record.adverse_events + record.decompensations:
-            self._save(number, self._event_of(form), form.form_oid, _entered(form.items),
-                       repeat=None)  # fmt: skip
+            save = partial(self._save, number, infusion.intervention, infusion.form_oid,
+                           _entered(infusion.items), given, actor=self.cell_team)  # fmt: skip
+            steps.append((given.isoformat() if given else record.randomization_date, 2, save))
+        for role, forms in ((Role.AE_START, record.adverse_events),
+                            (Role.DECOMPENSATION_ONSET, record.decompensations)):  # fmt: skip
+            dated = onset[role]
+            for form in forms:
+                when = form.items.get(dated.oid, ("",))[0] if dated else ""
+                save = partial(self._save, number, self._event_of(form), form.form_oid,
+                               _entered(form.items), repeat=None)  # fmt: skip
+                steps.append((when or record.randomization_date, 0, save))
+        for _, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
+            step()
         for form in (record.death, record.transplant):
             if form is not None:
                 self._save(number, self._event_of(form), form.form_oid, _entered(form.items))
