@@ -230,20 +230,26 @@ def cmd_allocation_load(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     setup_django()
-    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.demo_trial import DemoAccountsMissing, DemoLoader, simulate_demo
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.models import Participant
-    from hepatrial.edc.protocols import active_protocol
-    from hepatrial.simulate import simulate_trial
+    from hepatrial.edc.protocols import NoActiveProtocol, active_protocol
+    from hepatrial.simulate.parameters import SimulationFileError
 
     if Participant.objects.exists():
         print(f"demo trial already filled: {Participant.objects.count()} participants screened")
         return 0
-    protocol = active_protocol()[1].protocol
-    print(f"simulating {args.participants} randomized participants (seed {args.seed}) ...")
-    records = simulate_trial(protocol, n_participants=args.participants, seed=args.seed)
     try:
+        target = args.participants or active_protocol()[1].protocol.study.target_enrolment
+        print(f"simulating {target} randomized participants (seed {args.seed}) ...")
+        records = simulate_demo(target, args.seed)
         DemoLoader(records).run()
+    except (DemoAccountsMissing, NoActiveProtocol) as exc:
+        print(f"demo data refused: {exc}", file=sys.stderr)
+        return 2
+    except SimulationFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except ServiceError as exc:
         print(f"demo data refused: {exc}", file=sys.stderr)
         return 1
@@ -269,7 +275,9 @@ def build_parser(plugged: Collection[str] | None = None) -> argparse.ArgumentPar
     init.set_defaults(func=cmd_init)
 
     demo = sub.add_parser("demo", help="fill an empty trial with simulated participants")
-    demo.add_argument("--participants", type=int, default=92, help="randomized participants")
+    demo.add_argument(
+        "--participants", type=int, help="randomized participants (default: the protocol's target)"
+    )
     demo.add_argument("--seed", type=int, default=20240301)
     demo.set_defaults(func=cmd_demo)
 

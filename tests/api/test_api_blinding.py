@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from hepatrial.api.main import api as ninja_api
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.models import FormRecord, Participant, Query
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.schedule import intervention_codes, intervention_forms
@@ -31,7 +31,8 @@ GOVERNANCE_GETS = ("/queries", "/verification", "/signatures", "/locks")
 @pytest.fixture
 def simulated(trial):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=4, seed=7), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 4, 7, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     _infusion_query(protocol)
     return protocol
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hepatrial.api.main import api as ninja_api
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.models import Participant
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services import participants as participant_services
@@ -186,7 +186,8 @@ def _body(operation_id: str, site: str) -> dict | None:
 @pytest.fixture
 def world(trial, other_site):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=6, seed=11), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 6, 11, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     sy = Participant.objects.filter(site__code="SY").exclude(randomization_number="").first()
     dl = participant_services.screen(other_site, "DL", trial.days_ago(3))
     queries = {"SY": raise_query(monitor_actor(), sy.screening_number, "Check the consent"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.simulate import simulate_trial
 from tests.api.conftest import token_for
@@ -34,7 +34,8 @@ def _schemathesis() -> str:
 @pytest.mark.parametrize("username", ["coordinator", "celltherapy"])
 def test_the_document_holds_for_every_operation(trial, live_server, username, tmp_path):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=3, seed=5), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 3, 5, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     token = token_for(username)
     result = subprocess.run(
         [_schemathesis(), "run", f"{live_server.url}/api/v1/openapi.json",

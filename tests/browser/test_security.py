@@ -50,12 +50,13 @@ def test_a_locked_account_is_told_so_even_with_the_right_password(
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_pages_with_scripts_raise_no_csp_violation(live_server, page, accounts, language):
-    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
     from hepatrial.edc.protocols import active_protocol
     from hepatrial.simulate import simulate_trial
 
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=2, seed=3), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 2, 3, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text)
             if "Content Security Policy" in message.text else None)  # fmt: skip

@@ -55,12 +55,13 @@ def test_switching_to_chinese(live_server, page, accounts):
 def test_a_coordinator_walks_from_the_overview_to_a_participants_visits(
     live_server, page, accounts
 ):
-    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
     from hepatrial.edc.protocols import active_protocol
     from hepatrial.simulate import simulate_trial
 
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=4, seed=3), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 4, 3, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     page.goto(live_server.url + "/accounts/login/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", accounts["coordinator"])

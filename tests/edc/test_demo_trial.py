@@ -6,22 +6,22 @@ import pandas as pd
 import pytest
 
 from hepatrial.edc.audit import verify_chain
-from hepatrial.edc.demo_trial import DemoLoader, _complete_blocks
+from hepatrial.edc.demo_trial import DemoAccountsMissing, DemoLoader, simulate_demo
 from hepatrial.edc.errors import ServiceError
 from hepatrial.edc.export import assemble_datasets, build_datasets
-from hepatrial.edc.models import AllocationSlot, Participant, ParticipantStatus
+from hepatrial.edc.models import AllocationSlot, Participant, ParticipantStatus, User
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.roles import Role
-from hepatrial.simulate import simulate_trial
+from hepatrial.edc.services.allocation import verify_allocations
+from hepatrial.randomization.seedfile import read_seed_file
 from hepatrial.simulate.adam import to_adam
 
 
 @pytest.fixture
 def loaded(trial):
-    protocol = active_protocol()[1].protocol
-    records = simulate_trial(protocol, n_participants=12, seed=5)
+    records = simulate_demo(12, 5)
     DemoLoader(records, progress=lambda message: None).run()
-    return records, protocol
+    return records, active_protocol()[1].protocol
 
 
 def test_every_screened_person_is_loaded_with_the_simulated_arm(loaded):
@@ -58,24 +58,12 @@ def test_demo_data_goes_into_an_empty_trial_only(loaded):
         DemoLoader(records, progress=lambda message: None).run()
 
 
-def test_the_last_partial_block_is_completed_to_balance():
-    assert _complete_blocks(["A", "B", "A"], {"A": 1, "B": 1}) == ["A", "B", "A", "B"]
-    assert _complete_blocks(["A", "B", "A", "A"], {"A": 1, "B": 1}) == [
-        "A",
-        "B",
-        "A",
-        "A",
-        "B",
-        "B",
-    ]
-    assert _complete_blocks(["A", "B"], {"A": 1, "B": 1}) == ["A", "B"]
-
-
-def test_a_stratum_nobody_was_randomized_into_still_gets_a_balanced_block(trial):
-    protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=2, seed=1), progress=lambda m: None).run()
-    strata = set(AllocationSlot.objects.values_list("stratum", flat=True))
-    assert strata == {"CPCLASS=B", "CPCLASS=C"}
+def test_the_demo_allocations_verify_against_the_trials_secret_seed(trial, settings):
+    """The list `hepatrial init` made from var/randomization_seed is the one the demo used."""
+    DemoLoader(simulate_demo(16, 3), progress=lambda message: None).run()
+    result = verify_allocations(read_seed_file(str(settings.VAR_DIR / "randomization_seed")))
+    assert result.ok, result.first_mismatch
+    assert result.checked == 16
 
 
 def test_one_derivation_gives_the_same_participants_and_events_from_both_sources(trial, loaded):
@@ -96,3 +84,15 @@ def test_one_derivation_gives_the_same_participants_and_events_from_both_sources
            for d in (simulated, exported)]  # fmt: skip
     pd.testing.assert_frame_equal(*tte, check_dtype=False)
     assert len(simulated.adae) == len(exported.adae)
+
+
+def test_the_demo_uses_the_simulation_file_beside_the_protocol(loaded):
+    records, _ = loaded
+    assert records.parameters["age_criterion"] == "IE.INC01"
+    assert records.parameters["arm_effect_24w"] == {"DOUBLE": 0.35}
+
+
+def test_the_demo_without_its_accounts_says_how_to_create_them(trial):
+    User.objects.filter(username="coordinator").delete()
+    with pytest.raises(DemoAccountsMissing, match="hepatrial init --demo-accounts"):
+        simulate_demo(4, 1)

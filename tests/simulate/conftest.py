@@ -1,7 +1,7 @@
 import pytest
 
 from hepatrial.protocol import default_protocol_path, load_protocol
-from hepatrial.simulate import simulate_trial, to_adam
+from hepatrial.simulate import parameters_for, simulate_trial, to_adam
 
 
 @pytest.fixture(scope="session")
@@ -10,13 +10,19 @@ def protocol():
 
 
 @pytest.fixture(scope="session")
-def trial(protocol):
-    return simulate_trial(protocol, seed=7)
+def params():
+    """NCT06242405's simulation parameters, from the file beside its protocol."""
+    return parameters_for(default_protocol_path())
 
 
 @pytest.fixture(scope="session")
-def trials(protocol):
-    return [simulate_trial(protocol, seed=s) for s in range(11, 16)]
+def trial(protocol, params):
+    return simulate_trial(protocol, seed=7, params=params)
+
+
+@pytest.fixture(scope="session")
+def trials(protocol, params):
+    return [simulate_trial(protocol, seed=s, params=params) for s in range(11, 16)]
 
 
 @pytest.fixture(scope="session")

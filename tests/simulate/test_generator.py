@@ -10,13 +10,17 @@ from hepatrial.simulate.parameters import LAB_ORDER, LOG_SCALE_LABS, SimulationP
 N = 40_000
 
 
+ETIOLOGIES = {"HBV": 0.62, "HCV": 0.06, "ALCOHOL": 0.12, "OTHER": 0.20}
+
+
 def _cohort(seed=1, params=None):
-    return T.draw_screened(np.random.default_rng(seed), N, params or SimulationParameters())
+    params = params or SimulationParameters(etiology=ETIOLOGIES)
+    return T.draw_screened(np.random.default_rng(seed), N, params)
 
 
 def test_demographics_match_their_parameters():
-    p = SimulationParameters()
-    c = _cohort()
+    p = SimulationParameters(etiology=ETIOLOGIES)
+    c = _cohort(params=p)
     assert abs((c.sex == "M").mean() - p.male_fraction) < 0.01
     assert abs(c.age.mean() - p.age_mean) < 0.3
     for code, share in p.etiology.items():
@@ -75,25 +79,43 @@ def test_decompensation_incidence_matches_parameters_and_class_c_hazard_ratio():
 def test_arm_effect_parameter_sets_the_difference_in_severity_at_week_24():
     days = np.array([168.0])
     for effect in (0.0, 0.35, 0.8):
-        p = SimulationParameters(arm_effect_24w=effect)
-        single = T.severity_at(days, 0.0, 0.0, np.array(False), np.inf, p)
-        double = T.severity_at(days, 0.0, 0.0, np.array(True), 28.0, p)
+        p = SimulationParameters(arm_effect_24w={"DOUBLE": effect})
+        single = T.severity_at(days, 0.0, 0.0, p.arm_effect_24w.get("SINGLE", 0.0), np.inf, p)
+        double = T.severity_at(days, 0.0, 0.0, p.arm_effect_24w["DOUBLE"], 28.0, p)
         expected = effect * (1 - math.exp(-(168 - 28) / p.effect_time_constant_days))
         assert abs((single - double)[0] - expected) < 1e-12
 
 
+def test_a_participant_never_infused_gets_no_treatment_effect():
+    p = SimulationParameters(arm_effect_24w={"DOUBLE": 0.5})
+    days = np.array([168.0])
+    untreated = T.severity_at(days, 0.0, 0.0, 0.5, np.inf, p, first_day=np.inf)
+    assert abs(untreated[0] - p.natural_drift_per_24w) < 1e-12
+
+
 def test_double_arm_reaches_child_pugh_a_more_often_when_the_arm_effect_is_positive():
-    p = SimulationParameters(arm_effect_24w=0.6)
+    p = SimulationParameters(arm_effect_24w={"DOUBLE": 0.6})
     rng = np.random.default_rng(8)
     c = _cohort(9, p)
     c = c.take(np.flatnonzero(c.eligible))
     share = {}
-    for double in (False, True):
-        dbl = np.full(c.n, double)
-        sev = T.severity_at(
-            np.full(c.n, 168.0), c.severity, 0.0, dbl, np.where(dbl, 28.0, np.inf), p
-        )
+    for arm, effect_day in (("SINGLE", np.inf), ("DOUBLE", 28.0)):
+        effect = p.arm_effect_24w.get(arm, 0.0)
+        sev = T.severity_at(np.full(c.n, 168.0), c.severity, 0.0, effect, effect_day, p)
         labs = T.lab_values(rng, sev, c.residual, p)
-        asc, he, _ = T.clinical_grades(rng, sev, p)
-        share[double] = (T.child_pugh(labs, asc, he, np.zeros(c.n, bool))[1] == "A").mean()
-    assert share[True] > share[False] + 0.05
+        asc, he, _ = T.clinical_grades(rng, sev, p, c.clinical_residual)
+        share[arm] = (T.child_pugh(labs, asc, he, np.zeros(c.n, bool))[1] == "A").mean()
+    assert share["DOUBLE"] > share["SINGLE"] + 0.05
+
+
+def test_ascites_grades_persist_from_visit_to_visit_and_keep_their_screening_spread():
+    """Most of the noise of a clinical sign is the participant's own, so a grade changes with
+    the disease rather than at random at every visit (each change needs a decompensation)."""
+    p = SimulationParameters()
+    rng = np.random.default_rng(10)
+    c = _cohort(11, p)
+    again, _, _ = T.clinical_grades(rng, c.severity, p, c.clinical_residual)
+    assert (again != c.ascites).mean() < 0.15
+    fresh, _, _ = T.clinical_grades(rng, c.severity, p)
+    for grade in (0, 1, 2):
+        assert abs((fresh == grade).mean() - (c.ascites == grade).mean()) < 0.01

@@ -6,9 +6,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hepatrial.protocol import load_protocol
 from hepatrial.protocol.values import EnteredValue, ValueStatus, check_value
 from hepatrial.simulate import TrialRecords, simulate_trial, summary
 from hepatrial.simulate.parameters import SimulationParameters
+from hepatrial.simulate.trial import allocation_list, stratum_levels
 
 
 def _day(p, date):
@@ -18,7 +20,7 @@ def _day(p, date):
 def test_the_target_number_is_randomized_one_to_one_across_the_enrolment_year(trial, protocol):
     rand = trial.randomized
     assert len(rand) == protocol.study.target_enrolment == 92
-    counts = summary(trial)["by_arm"]
+    counts = summary(trial, protocol)["by_arm"]
     assert abs(counts["SINGLE"] - counts["DOUBLE"]) <= 2
     start = protocol.study.enrolment_period.start
     dates = [dt.date.fromisoformat(p.screening_date) for p in trial.participants]
@@ -46,10 +48,10 @@ def test_screen_failures_record_which_criterion_failed(trial, protocol):
     assert any("IE.INC02" in p.failed_criteria for p in failures)
 
 
-def test_same_seed_gives_the_same_trial_and_another_seed_another(protocol, trial):
-    again = simulate_trial(protocol, seed=7)
+def test_same_seed_gives_the_same_trial_and_another_seed_another(protocol, params, trial):
+    again = simulate_trial(protocol, seed=7, params=params)
     assert again.to_json() == trial.to_json()
-    other = simulate_trial(protocol, seed=8)
+    other = simulate_trial(protocol, seed=8, params=params)
     assert other.to_json() != trial.to_json()
 
 
@@ -117,8 +119,8 @@ def test_outcomes_follow_the_protocol_rules(trials, protocol):
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 16))
-def test_any_seed_randomizes_exactly_the_requested_number(protocol, seed, n):
-    trial = simulate_trial(protocol, n, seed)
+def test_any_seed_randomizes_exactly_the_requested_number(protocol, params, seed, n):
+    trial = simulate_trial(protocol, n, seed, params)
     assert len(trial.randomized) == n
     assert trial.participants[-1].randomized
     numbers = [p.screening_number for p in trial.participants]
@@ -142,3 +144,59 @@ def test_every_entered_value_passes_the_data_capture_checks(trials, protocol):
                 for oid in v.missing:
                     check_value(items[oid], EnteredValue("", None, ValueStatus.NOT_DONE))
     assert checked > 10_000
+
+
+def test_arms_come_from_the_randomization_list_slot_by_slot_in_each_stratum(protocol, params):
+    rlist = allocation_list(protocol, 92, bytes(range(32)))
+    trial = simulate_trial(protocol, 40, 3, params, allocation=rlist)
+    taken: dict[str, list[str]] = {}
+    for p in sorted(trial.randomized, key=lambda p: p.randomization_date):
+        taken.setdefault(f"CPCLASS={p.stratum}", []).append(p.arm)
+    for stratum, arms in taken.items():
+        assert arms == [e.arm for e in rlist.stratum_entries(stratum)][: len(arms)]
+
+
+def test_the_stratum_is_what_data_capture_derives_from_the_values_as_entered(trial, protocol):
+    """A bilirubin typed in mg/dL near a band limit is scored in mg/dL, as the database does."""
+    for p in trial.participants:
+        levels = stratum_levels(protocol, p.screening_visit.items)
+        assert (levels is not None) == ("IE.INC02" not in p.failed_criteria)
+        if p.randomized:
+            assert levels == (p.stratum,)
+
+
+def test_every_visit_that_finds_ascites_worse_has_an_ascites_decompensation_before_it(trials):
+    grades = ("none", "mild", "moderate_severe")
+    worse = 0
+    for trial in trials:
+        for p in trial.randomized:
+            onsets = [f.items["I.DCSTDT"][0] for f in p.decompensations
+                      if f.items["I.DCTYPE"][0] == "ascites"]  # fmt: skip
+            visits = [p.screening_visit, *p.visits]
+            for before, now in zip(visits, visits[1:]):
+                was, is_ = (grades.index(v.items["I.ASCITES"][0]) for v in (before, now))
+                if is_ > was:
+                    worse += 1
+                    assert any(before.visit_date < o <= now.visit_date for o in onsets)
+    assert worse > 10
+
+
+def test_the_simulator_names_no_item_form_or_visit_of_a_trial():
+    import re
+    from pathlib import Path
+
+    import hepatrial
+
+    root = Path(hepatrial.__file__).parent
+    sources = [*sorted((root / "simulate").glob("*.py")), root / "edc" / "demo_trial.py"]
+    sources = [s for s in sources if s.name != "adam.py"]  # the lead's derive_adam replaces it
+    quoted = re.compile(r"[\"'](?:I|F|IE|D)\.[A-Z0-9]+[\"']")
+    for protocol_file in sorted((root.parents[1] / "protocols").glob("*[!n].yaml")):
+        loaded = load_protocol(protocol_file).protocol
+        names = {i.oid for f in loaded.forms for i in f.items} | {f.oid for f in loaded.forms}
+        names |= {e.oid for e in loaded.events} | {c.oid for c in loaded.eligibility}
+        for source in sources:
+            text = source.read_text(encoding="utf-8")
+            found = {n for n in names if re.search(rf"[\"']{re.escape(n)}[\"']", text)}
+            assert not found, (source.name, protocol_file.name, sorted(found))
+            assert not quoted.findall(text), source.name

@@ -22,7 +22,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.models import Participant, User
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.roles import Role, is_blinded
@@ -118,7 +118,8 @@ def crawl(client: Client, start: list[str], codes: set[str], labels: set[str]) -
 @pytest.fixture
 def simulated(trial):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=6, seed=7), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 6, 7, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     return protocol
 
 

@@ -390,12 +390,13 @@ def test_a_refusal_for_the_whole_form_is_shown_above_it(trial):
 
 
 def test_every_link_of_the_enter_data_card_opens_for_every_role(trial):
-    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
     from hepatrial.edc.protocols import active_protocol
     from hepatrial.simulate import simulate_trial
 
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=6, seed=5), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 6, 5, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     opened = 0
     for username in ("coordinator", "celltherapy", "monitor"):
         client = client_for(username)

@@ -105,11 +105,12 @@ def test_a_participant_on_study_still_has_overdue_visits(trial):
 
 
 def test_the_demo_shows_no_overdue_rows_for_ended_or_failed_participants(trial):
-    from hepatrial.edc.demo_trial import DemoLoader
+    from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
     from hepatrial.simulate import simulate_trial
 
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=10, seed=7), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 10, 7, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     client = client_for("coordinator")
     overdue = 0
     for p in Participant.objects.all():

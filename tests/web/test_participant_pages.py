@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.simulate import simulate_trial
 
@@ -16,7 +16,8 @@ ARM_WORDS = ("SINGLE", "DOUBLE", "UC-MSC infusion 2", "INF2", "UC-MSC infusion 1
 @pytest.fixture
 def demo(trial, settings):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=8, seed=11), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 8, 11, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     return trial
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from hepatrial.edc.demo_trial import DemoLoader
+from hepatrial.edc.demo_trial import DemoLoader, active_allocation_list
 from hepatrial.edc.models import Participant, Query, User
 from hepatrial.edc.permissions import actor_for
 from hepatrial.edc.protocols import active_protocol
@@ -200,7 +200,8 @@ def dl_query(participant):
 @pytest.fixture
 def world(trial, other_site):
     protocol = active_protocol()[1].protocol
-    DemoLoader(simulate_trial(protocol, n_participants=6, seed=11), progress=lambda m: None).run()
+    records = simulate_trial(protocol, 6, 11, allocation=active_allocation_list(protocol))
+    DemoLoader(records, progress=lambda m: None).run()
     sy = Participant.objects.filter(site__code="SY").exclude(randomization_number="").first()
     dl = participant_services.screen(other_site, "DL", trial.days_ago(3))
     item = next(f for f in protocol.forms if f.oid == "F.LAB").items[0].oid

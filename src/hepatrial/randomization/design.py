@@ -12,7 +12,10 @@ import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hepatrial.protocol.model import Protocol
 
 UNSTRATIFIED = "ALL"
 PAIR_SEPARATOR = ";"
@@ -241,3 +244,14 @@ def design_from_dict(data: dict[str, Any]) -> BlockDesign | MinimizationDesign:
     except (KeyError, TypeError) as exc:
         raise DesignError(f"incomplete design description: missing or wrong {exc}") from exc
     raise DesignError(f"unknown randomization method {method!r}")
+
+
+def protocol_block_design(protocol: Protocol, per_stratum: int) -> BlockDesign:
+    """The permuted-block design of ``protocol.randomization``, ``per_stratum`` slots each."""
+    r = protocol.randomization
+    return BlockDesign(
+        arms=tuple(Arm(a.code, a.ratio) for a in protocol.arms),
+        block_sizes=tuple(r.block_sizes),
+        factors=tuple(Factor(f.code, tuple(lv.code for lv in f.levels)) for f in r.strata),
+        per_stratum=per_stratum,
+    )

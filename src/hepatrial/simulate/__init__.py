@@ -1,4 +1,4 @@
-"""Synthetic NCT06242405 trials and power calculations (pure Python + numpy; no Django).
+"""Synthetic trials of any protocol and power calculations (pure Python + numpy; no Django).
 
 * :func:`simulate_trial` → :class:`TrialRecords` (participant records shaped like data entry);
 * :func:`to_adam` → :class:`hepatrial.analysis.datasets.AdamDatasets` derived from the records;
@@ -8,7 +8,12 @@ See docs/simulation.md.
 """
 
 from hepatrial.simulate.adam import to_adam
-from hepatrial.simulate.parameters import DEFAULT_PARAMETERS, SimulationParameters
+from hepatrial.simulate.parameters import (
+    DEFAULT_PARAMETERS,
+    SimulationParameters,
+    load_parameters,
+    parameters_for,
+)
 from hepatrial.simulate.power import (
     power_ancova,
     power_two_proportions,
@@ -33,6 +38,8 @@ __all__ = [
     "SimulationParameters",
     "TrialRecords",
     "VisitRecord",
+    "load_parameters",
+    "parameters_for",
     "power_ancova",
     "power_two_proportions",
     "sample_size_two_proportions",

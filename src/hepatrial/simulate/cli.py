@@ -63,7 +63,14 @@ def register(subparsers: Any) -> None:
     s.add_argument("--protocol", help="protocol file (default: the shipped NCT06242405)")
     s.add_argument("--adam-out", metavar="DIR", required=True, help="folder for the CSV datasets")
     s.add_argument("--records-out", metavar="JSON", help="write the participant records here")
-    s.add_argument("--arm-effect", type=float, help="extra improvement of DOUBLE (SD units)")
+    s.add_argument("--parameters", metavar="YAML",
+                   help="simulation parameters (default: the file beside the protocol, "
+                   "<protocol>.simulation.yaml)")  # fmt: skip
+    s.add_argument(
+        "--arm-effect",
+        type=float,
+        help="extra improvement of every arm but the first (SD units of severity)",
+    )
     s.set_defaults(func=run_simulate)
 
 
@@ -216,7 +223,11 @@ def run_simulate(args: argparse.Namespace) -> int:
     from hepatrial.analysis.datasets import write_adam
     from hepatrial.protocol import ProtocolError, default_protocol_path, load_protocol
     from hepatrial.simulate.adam import to_adam
-    from hepatrial.simulate.parameters import SimulationParameters
+    from hepatrial.simulate.parameters import (
+        SimulationFileError,
+        load_parameters,
+        parameters_for,
+    )
     from hepatrial.simulate.trial import simulate_trial, summary
 
     try:
@@ -224,14 +235,20 @@ def run_simulate(args: argparse.Namespace) -> int:
     except ProtocolError as exc:
         print(exc, file=sys.stderr)
         return 1
-    params = SimulationParameters()
+    path = args.protocol or default_protocol_path()
+    try:
+        params = load_parameters(args.parameters) if args.parameters else parameters_for(path)
+    except SimulationFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     if args.arm_effect is not None:
-        params = params.replace(arm_effect_24w=args.arm_effect)
+        effect = {arm.code: args.arm_effect for arm in loaded.protocol.arms[1:]}
+        params = params.replace(arm_effect_24w=effect)
     records = simulate_trial(loaded.protocol, args.participants, args.seed, params)
     write_adam(to_adam(records, loaded.protocol), args.adam_out)
     if args.records_out:
         Path(args.records_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.records_out).write_text(records.to_json(), encoding="utf-8")
-    print(json.dumps(summary(records), indent=1))
+    print(json.dumps(summary(records, loaded.protocol), indent=1))
     print(f"Analysis datasets written to {args.adam_out}")
     return 0

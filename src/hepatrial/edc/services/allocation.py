@@ -36,7 +36,12 @@ from hepatrial.edc.services.schedule import plan_visits
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import EventKind, Protocol
 from hepatrial.randomization.blocks import ListEntry, RandomizationList
-from hepatrial.randomization.design import Arm, BlockDesign, Factor, stratum_code
+from hepatrial.randomization.design import (
+    BlockDesign,
+    Factor,
+    protocol_block_design,
+    stratum_code,
+)
 from hepatrial.randomization.verify import AllocationRecord, VerificationResult
 from hepatrial.randomization.verify import verify_allocations as check_allocations
 
@@ -90,13 +95,7 @@ class Allocated:
 
 def design_for(protocol: Protocol, per_stratum: int) -> BlockDesign:
     """The permuted-block design the protocol describes, with ``per_stratum`` slots per stratum."""
-    r = protocol.randomization
-    return BlockDesign(
-        arms=tuple(Arm(a.code, a.ratio) for a in protocol.arms),
-        block_sizes=tuple(r.block_sizes),
-        factors=tuple(Factor(f.code, tuple(lv.code for lv in f.levels)) for f in r.strata),
-        per_stratum=per_stratum,
-    )
+    return protocol_block_design(protocol, per_stratum)
 
 
 @service(writes=Writes.CLINICAL)
