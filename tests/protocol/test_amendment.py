@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-import yaml
 
-from hepatrial.protocol import content_hash, default_protocol_path, load_protocol, parse_protocol
+from hepatrial.protocol import content_hash
 from hepatrial.protocol.amendment import (
     Check,
     DataCheck,
@@ -17,40 +14,12 @@ from hepatrial.protocol.amendment import (
     grouped,
     parse_migration,
 )
-
-SHIPPED = load_protocol(default_protocol_path())
-
-
-def amended(edit) -> object:
-    """The shipped protocol after ``edit`` changed its data, loaded with every check."""
-    data = copy.deepcopy(SHIPPED.protocol.model_dump(mode="json", exclude_none=True))
-    edit(data)
-    return parse_protocol(yaml.safe_dump(data, allow_unicode=True), "amended.yaml").protocol
+from tests.protocol.amending import SHIPPED, add_quality_of_life_form, drop_item, item
+from tests.protocol.amending import amended as _amended
 
 
-def form(data: dict, oid: str) -> dict:
-    return next(f for f in data["forms"] if f["oid"] == oid)
-
-
-def item(data: dict, oid: str) -> dict:
-    return next(i for f in data["forms"] for i in f["items"] if i["oid"] == oid)
-
-
-def drop_item(data: dict, oid: str) -> None:
-    """Remove an item from its form and from every list of the analysis plan that names it."""
-    for f in data["forms"]:
-        f["items"] = [i for i in f["items"] if i["oid"] != oid]
-
-    def forget(node: object) -> None:
-        if isinstance(node, dict):
-            for value in node.values():
-                forget(value)
-        elif isinstance(node, list):
-            node[:] = [v for v in node if v != oid]
-            for value in node:
-                forget(value)
-
-    forget(data["analysis"])
+def amended(edit):
+    return _amended(edit).protocol
 
 
 def changes(edit) -> dict[tuple[str, str], object]:
@@ -62,12 +31,7 @@ def test_the_same_protocol_has_no_changes():
 
 
 def test_a_new_form_and_its_items_apply_safely():
-    def add_form(d):
-        score = {"oid": "I.QOL", "data_type": "integer", "label": {"en": "Score", "zh": "评分"}}
-        d["forms"].append({"oid": "F.QOL", "label": {"en": "Quality of life", "zh": "生活质量"},
-                           "events": ["W4"], "items": [score]})  # fmt: skip
-
-    found = changes(add_form)
+    found = changes(add_quality_of_life_form)
     assert set(found) == {
         ("form.added", "forms[F.QOL]"),
         ("item.added", "forms[F.QOL].items[I.QOL]"),
