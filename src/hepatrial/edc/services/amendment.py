@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, PreconditionFailed, ValidationFailed
@@ -114,6 +115,15 @@ MESSAGES.update({
     ),
 })  # fmt: skip
 
+SECTION_LABELS = {
+    "study": _("Study"), "site": _("Sites"), "arm": _("Arms"),
+    "intervention": _("Interventions"), "randomization": _("Randomization"),
+    "stratum": _("Stratification"), "criterion": _("Eligibility"), "event": _("Visits"),
+    "form": _("Forms"), "item": _("Items"), "choice": _("Code lists"),
+    "derived": _("Derived items"), "scores": _("Score settings"), "rule": _("Rules"),
+    "analysis": _("Analysis plan"),
+}  # fmt: skip
+"""The heading of each section of a printed diff."""
 MAP_CODES = {"choice.removed", "choice.meaning"}
 MOVE_CODES = {"item.removed", "item.moved"}
 
