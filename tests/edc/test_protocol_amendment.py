@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from hepatrial.cli import main
 from hepatrial.edc.errors import NotAllowed, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import AuditEvent, FormRecord, ItemValue, ProtocolVersion, Reconsent
 from hepatrial.edc.protocols import active_protocol
@@ -239,3 +240,43 @@ def test_a_recheck_that_stored_values_fail_refuses_the_whole_amendment(trial, ad
         "e.g. a date item takes no unit"
     )
     assert active_protocol()[0].content_hash == SHIPPED.content_hash
+
+
+def _write(tmp_path, name: str, loaded) -> str:
+    path = tmp_path / name
+    path.write_text(loaded.text, encoding="utf-8")
+    return str(path)
+
+
+def test_the_command_prints_the_diff_and_refuses_an_item_with_data(trial, tmp_path, capsys):
+    trial.randomized()
+    new = _write(tmp_path, "v1.1.yaml", amended(without_alp))
+    assert main(["protocol", "amend", new, "--as", "admin", "--reason", "ALP dropped"]) == 1
+    out, err = capsys.readouterr()
+    assert "Items\n  ! item I.ALP removed from form F.LAB [data on file: 1]" in out
+    assert f"item.removed {WITHOUT_ALP}" in out
+    assert "Refused; nothing was changed:" in err and "1 values are recorded for it" in err
+    assert active_protocol()[0].content_hash == SHIPPED.content_hash
+
+
+def test_the_command_applies_with_a_migration_and_says_so_in_chinese(trial, tmp_path, capsys):
+    trial.randomized()
+    new = _write(tmp_path, "v1.1.yaml", amended(without_alp))
+    migration = tmp_path / "migration.yaml"
+    migration.write_text(f"changes:\n  - code: item.removed\n    path: {WITHOUT_ALP}\n"
+                         "    reason: routine panel\n", encoding="utf-8")  # fmt: skip
+    dry = ["protocol", "amend", new, "--as", "admin", "--reason", "ALP dropped", "--migration",
+           str(migration), "--language", "zh-hans"]  # fmt: skip
+    assert main([*dry, "--dry-run"]) == 0
+    assert "试运行" in capsys.readouterr().out
+    assert active_protocol()[0].content_hash == SHIPPED.content_hash
+    assert main(dry) == 0
+    out = capsys.readouterr().out
+    assert "已从表单 F.LAB 删除条目 I.ALP" in out and "已应用" in out
+    assert active_protocol()[0].version == "1.1"
+
+
+def test_the_command_refuses_a_coordinator(trial, tmp_path, capsys):
+    new = _write(tmp_path, "v1.1.yaml", amended(add_quality_of_life_form))
+    assert main(["protocol", "amend", new, "--as", "coordinator", "--reason", "x"]) == 1
+    assert "only an administrator may amend the protocol" in capsys.readouterr().err
