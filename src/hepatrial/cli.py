@@ -36,7 +36,7 @@ PLUGGED_COMMANDS = {
     "derive": ("hepatrial.edc.commands", "re-derive the stored scores (MELD, Child-Pugh, ALBI)"),
     "token": ("hepatrial.api.commands", "personal API tokens"),
 }  # fmt: skip
-PROTOCOL_EXTENSIONS = ("hepatrial.interop.cli",)
+PROTOCOL_EXTENSIONS = ("hepatrial.interop.cli", "hepatrial.edc.protocol_cli")
 """Light modules (their work is imported when it runs) that add actions to ``protocol``."""
 """Commands that modules add through ``register(subparsers)``, with their one-line help.
 
@@ -325,7 +325,7 @@ def build_parser(plugged: Collection[str] | None = None) -> argparse.ArgumentPar
     load.add_argument("--operator", required=True, help="who loads it, for the audit trail")
     load.set_defaults(func=cmd_allocation_load)
 
-    protocol = sub.add_parser("protocol", help="check or summarize a protocol file")
+    protocol = sub.add_parser("protocol", help="check, summarize or amend a protocol file")
     protocol_sub = protocol.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
     check = protocol_sub.add_parser("check", help="validate protocol files")
     check.add_argument("files", nargs="+", metavar="FILE")

@@ -163,6 +163,10 @@ class FormRecord(models.Model):
     protocol_hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(null=True)
     updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    """The protocol the values were last saved (or migrated by an amendment) under."""
 
     class Meta:
         constraints = [
@@ -521,3 +525,29 @@ class SessionPolicy(models.Model):
     idle_minutes = models.PositiveIntegerField()
     set_at = models.DateTimeField()
     set_by = models.CharField(max_length=150)
+
+
+class Reconsent(models.Model):
+    """A participant asked to consent again: an amendment brought a new consent document.
+
+    Open while ``consent`` is empty; recording consent with ``document_version`` closes it.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="reconsents"
+    )
+    document_version = models.CharField(max_length=64)
+    protocol_version = models.ForeignKey(
+        ProtocolVersion, on_delete=models.PROTECT, related_name="+"
+    )
+    """The amended protocol that asked for it."""
+    requested_at = models.DateTimeField()
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant"], condition=models.Q(consent=None),
+                name="one_open_reconsent",
+            )
+        ]  # fmt: skip

@@ -52,6 +52,7 @@ class Action(StrEnum):
     VERIFY_SOURCE = "verify_source"
     LOCK_RECORDS = "lock_records"
     SIGN = "sign"
+    AMEND_PROTOCOL = "amend_protocol"
 
     @property
     def label(self) -> Promise:
@@ -86,6 +87,7 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.VERIFY_SOURCE: _("verify source data"),
     Action.LOCK_RECORDS: _("lock or unlock a form, visit or casebook"),
     Action.SIGN: _("sign a visit or casebook"),
+    Action.AMEND_PROTOCOL: _("amend the protocol"),
 }
 """Each action as the NotAllowed message names it."""
 
@@ -128,6 +130,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VERIFY_SOURCE: frozenset({R.MONITOR}),
     Action.LOCK_RECORDS: frozenset({R.MONITOR, R.ADMINISTRATOR}),
     Action.SIGN: frozenset({R.INVESTIGATOR}),
+    Action.AMEND_PROTOCOL: frozenset({R.ADMINISTRATOR}),
 }
 """Action → roles allowed. The data-safety board sees arms only in aggregate reports, never a
 participant's record; the statistician works on blinded exports until the database is locked:

@@ -89,9 +89,18 @@ def _pydantic_message(error: dict) -> tuple[Path_, str, bool]:
     return path, message, False
 
 
+UNSET_NOT_HASHED = (("study", "consent_version"),)
+"""Optional settings added after protocols were installed: while a file leaves one out, the hash
+is what it was before the setting existed, so a database's stored hash still matches."""
+
+
 def content_hash(protocol: Protocol) -> str:
     """SHA-256 of the protocol's canonical JSON: layout and comments do not change it."""
-    canonical = json.dumps(protocol.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    data = protocol.model_dump(mode="json")
+    for section, name in UNSET_NOT_HASHED:
+        if data[section].get(name) is None:
+            data[section].pop(name, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

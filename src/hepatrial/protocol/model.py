@@ -149,6 +149,10 @@ class Study(Strict):
     enrolment_period: EnrolmentPeriod
     masking: Masking
     registered_outcomes: list[RegisteredOutcome] = Field(min_length=1)
+    consent_version: NonEmpty | None = None
+    """The version of the consent document participants sign now (``ICF v2.0``); an amendment
+    that changes it asks every participant on study who signed another version to consent
+    again. Left out, consent versions are not followed."""
 
 
 class Window(Strict):

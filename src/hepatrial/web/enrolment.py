@@ -191,7 +191,7 @@ def consent(request: HttpRequest, screening_number: str) -> HttpResponse:
     step = _read(steps.consent_step, actor, screening_number)
     now = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
     values = {
-        "document_version": request.POST.get("document_version", ""),
+        "document_version": request.POST.get("document_version", step.reconsent),
         "signed_at": request.POST.get("signed_at", now.isoformat(timespec="minutes")),
     }
     problems = Problems()

@@ -17,6 +17,7 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.allocation import arm_of
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.reconsent import open_reconsent
 from hepatrial.protocol.model import Label
 
 S = ParticipantStatus
@@ -138,6 +139,8 @@ class ConsentStep:
     status: str
     screened_on: dt.date
     consents: list[ConsentOnFile]
+    reconsent: str = ""
+    """The consent document version an amendment asks the participant to sign, if any."""
 
 
 def consent_step(actor: Actor, screening_number: str) -> ConsentStep:
@@ -146,7 +149,9 @@ def consent_step(actor: Actor, screening_number: str) -> ConsentStep:
         ConsentOnFile(c.document_version, c.signed_at)
         for c in participant.consents.order_by("signed_at")
     ]
-    return ConsentStep(screening_number, participant.status, participant.screened_on, consents)
+    reconsent = open_reconsent(participant)
+    return ConsentStep(screening_number, participant.status, participant.screened_on, consents,
+                       reconsent.document_version if reconsent else "")  # fmt: skip
 
 
 @dataclass(frozen=True)

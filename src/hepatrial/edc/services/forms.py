@@ -275,6 +275,7 @@ def save_form(
     record.version = new_version
     record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
     record.protocol_hash = protocol_version.content_hash
+    record.protocol_version = protocol_version
     record.save()
 
     deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form,

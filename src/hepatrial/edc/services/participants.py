@@ -20,6 +20,7 @@ from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.boundary import Writes, service
 from hepatrial.edc.services.lookup import participant_for
+from hepatrial.edc.services.reconsent import close_reconsent, open_reconsent, reconsent_problem
 from hepatrial.edc.services.schedule import create_visit
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 
@@ -172,8 +173,11 @@ def assess_eligibility(
 def record_consent(
     actor: Actor, screening_number: str, document_version: str, signed_at: dt.datetime
 ) -> Consent:
+    """Record consent of an eligible person, or the re-consent an amendment asked for (the
+    participant keeps their status; the version must be the one asked for)."""
     participant = participant_for(actor, screening_number, Action.RECORD_CONSENT, lock=True)
-    if participant.status != S.ELIGIBLE:
+    reconsent = open_reconsent(participant)
+    if participant.status != S.ELIGIBLE and reconsent is None:
         raise PreconditionFailed(Problem("consent.requires_eligibility",
                                          participant=screening_number,
                                          status=S(participant.status)))  # fmt: skip
@@ -186,6 +190,8 @@ def record_consent(
         errors["signed_at"] = Problem("date.in_future", date=timezone.localtime(signed_at))
     if timezone.localdate(signed_at) < participant.screened_on - dt.timedelta(days=30):
         errors["signed_at"] = Problem("consent.long_before_screening")
+    if reconsent is not None:
+        errors |= reconsent_problem(participant, reconsent, document_version)
     if errors:
         raise ValidationFailed(errors)
     consent = Consent.objects.create(
@@ -201,7 +207,10 @@ def record_consent(
         item="consent",
         new=f"{document_version} signed {signed_at.isoformat()}",
     )
-    _set_status(actor, participant, S.CONSENTED)
+    if reconsent is not None:
+        close_reconsent(actor, participant, reconsent, consent)
+    if participant.status == S.ELIGIBLE:
+        _set_status(actor, participant, S.CONSENTED)
     return consent
 
 
