@@ -88,7 +88,7 @@ def test_a_stratum_reading_another_item_depends_on_randomized_participants():
 
 def test_the_analysis_plan_and_the_visit_schedule_apply_safely():
     def edit(d):
-        d["analysis"]["endpoints"][0]["method"] = "logistic_regression"
+        d["analysis"]["endpoints"][0]["missing_data"] = "complete_case"
         d["events"][2]["window"]["after"] += 1
 
     found = changes(edit)

@@ -30,7 +30,6 @@ from hepatrial.analysis.derive import (
     ParticipantData,
     Value,
     derive_adam,
-    lab_params,
 )
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.edc import audit
