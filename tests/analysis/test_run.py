@@ -185,10 +185,10 @@ def test_cli_reports_invalid_datasets_with_exit_code_1(tmp_path, capsys):
 def test_large_trial_runs(tmp_path):
     from hepatrial.analysis.synthetic import synthetic_adam
 
-    res = run_analysis(synthetic_adam(2000, seed=3), nct_plan())
+    res = run_analysis(synthetic_adam(1000, seed=3), nct_plan())
     assert (
         res["populations"]["randomized"]["SINGLE"] + res["populations"]["randomized"]["DOUBLE"]
-        == 2000
+        == 1000
     )
     assert np.isfinite(res["competing_risks"]["DECOMP"]["gray_test"]["statistic"])
 
