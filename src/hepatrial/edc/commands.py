@@ -26,7 +26,7 @@ def actor_named(username: str):
 
 
 def cmd_export_adam(args: argparse.Namespace) -> int:
-    from hepatrial.analysis.datasets import write_adam
+    from hepatrial.analysis.formats import FormatError, write_formatted
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.services.signatures import write_signatures
@@ -41,7 +41,11 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
         return 1
     screening = screening_frame(export.sites)
     out = Path(args.out)
-    write_adam(export.datasets, out)
+    try:
+        write_formatted(export.datasets, out, args.format)
+    except (FormatError, OSError) as exc:
+        print(f"{out}: {exc}", file=sys.stderr)
+        return 1
     screening.to_csv(out / "screening.csv", index=False)
     write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
@@ -53,8 +57,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     }
     summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
     print(
-        f"{'blinded ' if export.blinded else ''}analysis datasets written to {out}: {summary}, "
-        f"screening {len(screening)} rows"
+        f"{'blinded ' if export.blinded else ''}analysis datasets ({args.format}) written to "
+        f"{out}: {summary}, screening {len(screening)} rows; read_adam.R and read_adam.sas "
+        "read them with labels"
     )
     return 0
 
@@ -299,11 +304,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="export data from the database")
     export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     adam = export_sub.add_parser(
-        "adam", help="analysis datasets (ADSL, ADLB, ADTTE, ADAE, screening) as CSV"
+        "adam",
+        help="analysis datasets (ADSL, ADLB, ADTTE, ADAE, screening) as CSV, SAS, "
+        "Stata, SPSS or Parquet",
     )
     adam.add_argument("--out", required=True, metavar="DIR")
     _as_user(adam)
     adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    adam.add_argument(
+        "--format", default="csv", choices=("csv", "sas", "stata", "spss", "parquet"),
+        help="csv (default), sas (transport v5 .xpt), stata (.dta), spss (.sav), parquet; "
+        "with variable and value labels",
+    )  # fmt: skip
     adam.set_defaults(func=_with_django(cmd_export_adam))
     odm = export_sub.add_parser("odm", help="CDISC ODM 1.3.2 (metadata, data, audit trail)")
     odm.add_argument("--out", required=True, metavar="FILE")
