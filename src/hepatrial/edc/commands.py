@@ -106,6 +106,25 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def cmd_import_redcap_data(args: argparse.Namespace) -> int:
+    """Load a REDCap records export through the services; refused rows are named."""
+    from hepatrial.edc.redcap_load import load_redcap_records
+    from hepatrial.interop.redcap import RedcapError
+
+    actor = actor_named(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        summary = load_redcap_records(actor, args.file, site=args.site, date_order=args.date_order)
+    except RedcapError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for line in summary.problems():
+        print(line, file=sys.stderr)
+    print("\n".join(summary.totals()))
+    return 1 if summary.refused else 0
+
+
 def cmd_export_report(args: argparse.Namespace) -> int:
     """The report straight from the database; the datasets stay in memory."""
     import pandas as pd
@@ -333,6 +352,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     odm_in.add_argument("file", metavar="FILE")
     _as_user(odm_in)
     odm_in.set_defaults(func=_with_django(cmd_import_odm))
+    redcap_in = import_sub.add_parser(
+        "redcap-data", help="a REDCap records export (flat CSV) into the protocol imported from it"
+    )
+    redcap_in.add_argument("file", metavar="RECORDS.csv")
+    _as_user(redcap_in)
+    redcap_in.add_argument("--site", help="the site to screen the records at (default: the "
+                           "user's only screening site)")  # fmt: skip
+    redcap_in.add_argument(
+        "--date-order", default="mdy", choices=("mdy", "dmy"),
+        help="how to read slashed dates such as 4/2/2015 (YYYY-MM-DD is always read): mdy, "
+        "REDCap's import default, or dmy",
+    )  # fmt: skip
+    redcap_in.set_defaults(func=_with_django(cmd_import_redcap_data))
     report = export_sub.add_parser("report", help="the statistical report (HTML + PDF)")
     report.add_argument("--out", required=True, metavar="DIR")
     _as_user(report)

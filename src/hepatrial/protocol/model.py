@@ -205,7 +205,9 @@ class StratificationFactor(Strict):
 
 
 class Randomization(Strict):
-    method: Literal["permuted_blocks", "minimization"]
+    method: Literal["permuted_blocks", "minimization", "none"]
+    """``none``: participants are enrolled, not randomized (a registry, or a REDCap project
+    imported before its randomization is written); every form can be entered once consented."""
     block_sizes: list[int] = Field(default_factory=list)
     minimization_probability: float | None = Field(default=None, gt=0.5, le=1.0)
     strata: list[StratificationFactor] = Field(default_factory=list)
@@ -453,6 +455,11 @@ class Protocol(Strict):
     scores: ScoreSettingsSpec = Field(default_factory=ScoreSettingsSpec)
     rules: list[CrossItemRule] = Field(default_factory=list)
     analysis: AnalysisPlan
+
+    @property
+    def randomized(self) -> bool:
+        """Whether participants are randomized (``randomization.method`` is not ``none``)."""
+        return self.randomization.method != "none"
 
     def score_settings(self) -> ScoreSettings:
         """The Child-Pugh table and laboratory factors every score of this trial uses."""
