@@ -106,6 +106,28 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def cmd_export_redcap(args: argparse.Namespace) -> int:
+    """The trial as a REDCap project: dictionary, events, arm, mapping and records (blinded)."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.redcap_export import export_redcap
+
+    actor = actor_named(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        counts = export_redcap(actor, args.out)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"blinded REDCap project written to {args.out}: {counts['fields']} fields, "
+          f"{counts['events']} events, {counts['rows']} record rows for "
+          f"{counts['participants']} participants")  # fmt: skip
+    return 0
+
+
 def cmd_import_redcap_data(args: argparse.Namespace) -> int:
     """Load a REDCap records export through the services; refused rows are named."""
     from hepatrial.edc.redcap_load import load_redcap_records
@@ -346,6 +368,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     odm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
     odm.set_defaults(func=_with_django(cmd_export_odm))
+    redcap_out = export_sub.add_parser(
+        "redcap", help="a REDCap project: data dictionary, events, mapping, records (blinded)"
+    )
+    redcap_out.add_argument("--out", required=True, metavar="DIR")
+    _as_user(redcap_out)
+    redcap_out.set_defaults(func=_with_django(cmd_export_redcap))
     importing = sub.add_parser("import", help="import data into the database")
     import_sub = importing.add_subparsers(dest="import_command", metavar="FORMAT", required=True)
     odm_in = import_sub.add_parser("odm", help="participants of a hepatrial ODM 1.3.2 file")
