@@ -99,7 +99,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     version = install_protocol(loaded)
     print(f"Database ready; active protocol {version}")
-    if args.demo_accounts:
+    if args.demo_accounts and not loaded.protocol.randomized:
+        print(format_accounts(ensure_demo_accounts()))
+    elif args.demo_accounts:
         from hepatrial.edc.demo_list import ensure_demo_list
 
         allocation_list = ensure_demo_list(loaded.protocol)

@@ -26,7 +26,7 @@ def actor_named(username: str):
 
 
 def cmd_export_adam(args: argparse.Namespace) -> int:
-    from hepatrial.analysis.datasets import write_adam
+    from hepatrial.analysis.formats import FormatError, write_formatted
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.services.signatures import write_signatures
@@ -41,7 +41,11 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
         return 1
     screening = screening_frame(export.sites)
     out = Path(args.out)
-    write_adam(export.datasets, out)
+    try:
+        write_formatted(export.datasets, out, args.format)
+    except (FormatError, OSError) as exc:
+        print(f"{out}: {exc}", file=sys.stderr)
+        return 1
     screening.to_csv(out / "screening.csv", index=False)
     write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
     (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
@@ -53,8 +57,9 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     }
     summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
     print(
-        f"{'blinded ' if export.blinded else ''}analysis datasets written to {out}: {summary}, "
-        f"screening {len(screening)} rows"
+        f"{'blinded ' if export.blinded else ''}analysis datasets ({args.format}) written to "
+        f"{out}: {summary}, screening {len(screening)} rows; read_adam.R and read_adam.sas "
+        "read them with labels"
     )
     return 0
 
@@ -123,6 +128,47 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
         print(f"refused {line}", file=sys.stderr)
     print(f"{restored} participants imported from {args.file}, {len(refused)} refused")
     return 1 if refused else 0
+
+
+def cmd_export_redcap(args: argparse.Namespace) -> int:
+    """The trial as a REDCap project: dictionary, events, arm, mapping and records (blinded)."""
+    from hepatrial.edc.errors import NotAllowed
+    from hepatrial.edc.redcap_export import export_redcap
+
+    actor = actor_named(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        counts = export_redcap(actor, args.out)
+    except NotAllowed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"blinded REDCap project written to {args.out}: {counts['fields']} fields, "
+          f"{counts['events']} events, {counts['rows']} record rows for "
+          f"{counts['participants']} participants")  # fmt: skip
+    return 0
+
+
+def cmd_import_redcap_data(args: argparse.Namespace) -> int:
+    """Load a REDCap records export through the services; refused rows are named."""
+    from hepatrial.edc.redcap_load import load_redcap_records
+    from hepatrial.interop.redcap import RedcapError
+
+    actor = actor_named(args.as_user)
+    if actor is None:
+        return 2
+    try:
+        summary = load_redcap_records(actor, args.file, site=args.site, date_order=args.date_order)
+    except RedcapError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for line in summary.problems():
+        print(line, file=sys.stderr)
+    print("\n".join(summary.totals()))
+    return 1 if summary.refused else 0
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
@@ -325,11 +371,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="export data from the database")
     export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     adam = export_sub.add_parser(
-        "adam", help="analysis datasets (ADSL, ADLB, ADTTE, ADAE, screening) as CSV"
+        "adam",
+        help="analysis datasets (ADSL, ADLB, ADTTE, ADAE, screening) as CSV, SAS, "
+        "Stata, SPSS or Parquet",
     )
     adam.add_argument("--out", required=True, metavar="DIR")
     _as_user(adam)
     adam.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
+    adam.add_argument(
+        "--format", default="csv", choices=("csv", "sas", "stata", "spss", "parquet"),
+        help="csv (default), sas (transport v5 .xpt), stata (.dta), spss (.sav), parquet; "
+        "with variable and value labels",
+    )  # fmt: skip
     adam.set_defaults(func=_with_django(cmd_export_adam))
     odm = export_sub.add_parser("odm", help="CDISC ODM 1.3.2 (metadata, data, audit trail)")
     odm.add_argument("--out", required=True, metavar="FILE")
@@ -350,12 +403,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     sdtm.add_argument("--unblinded", action="store_true", help="arms in clear (needs a lock)")
     sdtm.add_argument("--format", choices=("xpt", "json", "both"), default="both")
     sdtm.set_defaults(func=_with_django(cmd_export_sdtm))
+    redcap_out = export_sub.add_parser(
+        "redcap", help="a REDCap project: data dictionary, events, mapping, records (blinded)"
+    )
+    redcap_out.add_argument("--out", required=True, metavar="DIR")
+    _as_user(redcap_out)
+    redcap_out.set_defaults(func=_with_django(cmd_export_redcap))
     importing = sub.add_parser("import", help="import data into the database")
     import_sub = importing.add_subparsers(dest="import_command", metavar="FORMAT", required=True)
     odm_in = import_sub.add_parser("odm", help="participants of a hepatrial ODM 1.3.2 file")
     odm_in.add_argument("file", metavar="FILE")
     _as_user(odm_in)
     odm_in.set_defaults(func=_with_django(cmd_import_odm))
+    redcap_in = import_sub.add_parser(
+        "redcap-data", help="a REDCap records export (flat CSV) into the protocol imported from it"
+    )
+    redcap_in.add_argument("file", metavar="RECORDS.csv")
+    _as_user(redcap_in)
+    redcap_in.add_argument("--site", help="the site to screen the records at (default: the "
+                           "user's only screening site)")  # fmt: skip
+    redcap_in.add_argument(
+        "--date-order", default="mdy", choices=("mdy", "dmy"),
+        help="how to read slashed dates such as 4/2/2015 (YYYY-MM-DD is always read): mdy, "
+        "REDCap's import default, or dmy",
+    )  # fmt: skip
+    redcap_in.set_defaults(func=_with_django(cmd_import_redcap_data))
     report = export_sub.add_parser("report", help="the statistical report (HTML + PDF)")
     report.add_argument("--out", required=True, metavar="DIR")
     _as_user(report)

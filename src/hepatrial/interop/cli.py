@@ -19,8 +19,9 @@ def cmd_import_redcap(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         imported = import_project(
-            args.dictionary, events=args.events, mapping=args.mapping, arms=args.arms
-        )
+            args.dictionary, events=args.events, mapping=args.mapping, arms=args.arms,
+            records=args.records,
+        )  # fmt: skip
     except RedcapError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -57,5 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     redcap.add_argument("--events", metavar="EVENTS.csv", help="REDCap events export")
     redcap.add_argument("--mapping", metavar="MAPPING.csv", help="REDCap form-event mapping")
     redcap.add_argument("--arms", metavar="ARMS.csv", help="REDCap arms export")
+    redcap.add_argument(
+        "--records", metavar="RECORDS.csv",
+        help="the project's records export: forms go on the events they have data at (when "
+        "no mapping is given); repeating instruments and events are marked",
+    )  # fmt: skip
     redcap.add_argument("--out", required=True, metavar="PROTOCOL.yaml")
     redcap.set_defaults(func=cmd_import_redcap)

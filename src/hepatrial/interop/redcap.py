@@ -600,7 +600,14 @@ class _Builder:
             )
         else:
             self._text(f, item)
-        if f.required.lower() == "y":
+        if f.required.lower() == "y" and f.branching_logic.strip():
+            self.note(
+                "required",
+                "required only when shown (branching logic): the protocol cannot make an item "
+                "required on a condition, so it is not required",
+                f,
+            )
+        elif f.required.lower() == "y":
             item["required"] = True
         if f.identifier.lower() == "y":
             item["identifier"] = True
@@ -892,8 +899,12 @@ def import_project(
     arms: str | Path | None = None,
     *,
     today: dt.date | None = None,
+    records: str | Path | None = None,
 ) -> Imported:
-    """Read the REDCap files and build the protocol document with its notes."""
+    """Read the REDCap files and build the protocol document with its notes.
+
+    ``records``, the project's flat records export, places the forms on the events they hold
+    data at when no mapping is given, and marks the repeating instruments and events."""
     source = str(dictionary)
     builder = _Builder(read_dictionary(_read_text(dictionary), source), Path(source).name)
     forms = builder.forms()
@@ -1027,6 +1038,10 @@ def import_project(
             )
         )
 
+    if records:
+        sources["records"] = str(records)
+        _apply_records(records, forms, event_docs, notes, mapped=bool(mapping))
+
     arm_docs = [
         {"code": f"ARM{num}", "label": _label(name), "ratio": 1, "interventions": []}
         for num, name in sorted(arm_rows.items(), key=lambda kv: int(kv[0]))
@@ -1076,7 +1091,8 @@ def import_project(
     for what in (
         "study (title, sponsor, sites, target enrolment, enrolment period, masking, "
         "registered outcomes)",
-        "randomization (permuted blocks, no strata)",
+        "randomization (none: participants are enrolled without randomization; write the "
+        "method, block sizes and strata to randomize)",
         "eligibility (one placeholder criterion)",
         f"analysis (population, timepoint and one endpoint on {first_item})",
     ):
@@ -1084,7 +1100,7 @@ def import_project(
     document = {
         "study": study,
         "arms": arm_docs,
-        "randomization": {"method": "permuted_blocks", "block_sizes": [2 * len(arm_docs)]},
+        "randomization": {"method": "none"},
         "eligibility": [
             {
                 "oid": re.sub(r"\W+", "_", f"{stem}_inclusion_1"),  # like the project's fields
@@ -1172,3 +1188,51 @@ def _demote_overlaps(events: list[dict], notes: list[Note], source: str) -> None
                 del event["day"], event["window"]
                 continue
             end = event["day"] + event["window"]["after"]
+
+
+def _apply_records(
+    records: str | Path, forms: list[dict], events: list[dict], notes: list[Note], *, mapped: bool
+) -> None:
+    """Forms on the events they hold data at (unless a mapping was given), repeating
+    instruments and repeating events, as the records export shows them."""
+    from hepatrial.interop.redcap_data import EVENT, infer_design, read_records
+
+    data = read_records(records)
+    src = data.source
+    by_oid = {f["oid"]: f for f in forms}
+    columns = {f["oid"]: {i["oid"] for i in f["items"]} | {f"{f['oid']}_complete"} for f in forms}
+    known_events = {e["oid"]: e for e in events}
+    default = events[0]["oid"] if len(events) == 1 else ""
+    if not data.longitudinal and len(events) > 1:
+        raise RedcapError(src, f"no {EVENT} column, but the project has {len(events)} events",
+                          row=1)  # fmt: skip
+    for row in data.rows:
+        event = row.get(EVENT) if data.longitudinal else default
+        if event not in known_events:
+            raise RedcapError(src, f"unknown event {event!r}", row=row.number, column=EVENT)
+    design = infer_design(data, columns, default)
+    if not mapped and data.longitudinal:
+        for event, found in design.forms_at.items():
+            for form in found:
+                if event not in by_oid[form]["events"]:
+                    by_oid[form]["events"].append(event)
+        for form in forms:
+            placed = ", ".join(form["events"]) or "no event (no data in the records)"
+            notes.append(Note("events", f"placed on {placed} from the records export (no "
+                              "mapping file): check it against the project", form["oid"],
+                              source=src))  # fmt: skip
+    for form in sorted(design.repeating_forms):
+        if form in by_oid:
+            by_oid[form]["repeating"] = True
+            notes.append(Note("repeating", "a repeating instrument in the records export: "
+                              "imported as a repeating form", form, source=src))  # fmt: skip
+    for event in sorted(design.repeating_events):
+        doc = known_events[event]
+        if doc["kind"] == "unscheduled":
+            doc["repeats"] = True
+            message = "a repeating event in the records export: an unscheduled event that repeats"
+            notes.append(Note("repeating", message, event, source=src))
+        else:
+            notes.append(Note("repeating", "a repeating event in the records export, but "
+                              "scheduled at a study day: kept once; make it unscheduled to "
+                              "load its later instances", event, source=src))  # fmt: skip

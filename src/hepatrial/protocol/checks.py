@@ -278,6 +278,8 @@ def _randomization(p: Protocol) -> Iterator[Problem]:
                         f"{ratio_sum}"
                     ),
                 )
+    if r.method == "none" and (r.block_sizes or r.strata):
+        yield ("randomization", "method"), "a trial without randomization has no blocks or strata"
     if r.method == "minimization" and r.minimization_probability is None:
         yield ("randomization", "minimization_probability"), "is required for minimization"
     known = p.items() | {d.oid: d for d in p.derived_items}

@@ -210,7 +210,9 @@ class StratificationFactor(Strict):
 
 
 class Randomization(Strict):
-    method: Literal["permuted_blocks", "minimization"]
+    method: Literal["permuted_blocks", "minimization", "none"]
+    """``none``: participants are enrolled, not randomized (a registry, or a REDCap project
+    imported before its randomization is written); every form can be entered once consented."""
     block_sizes: list[int] = Field(default_factory=list)
     minimization_probability: float | None = Field(default=None, gt=0.5, le=1.0)
     strata: list[StratificationFactor] = Field(default_factory=list)
@@ -487,6 +489,11 @@ class Protocol(Strict):
     analysis: AnalysisPlan
 
     _score_settings: ScoreSettings | None = PrivateAttr(default=None)
+
+    @property
+    def randomized(self) -> bool:
+        """Whether participants are randomized (``randomization.method`` is not ``none``)."""
+        return self.randomization.method != "none"
 
     def score_settings(self) -> ScoreSettings:
         """The Child-Pugh table and laboratory factors every score of this trial uses.

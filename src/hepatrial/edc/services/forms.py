@@ -112,7 +112,7 @@ def _visit(
     ).first()
     if visit is not None:
         return visit
-    if is_intervention or event_oid in timed_events(protocol):
+    if is_intervention or (event_oid in timed_events(protocol) and protocol.randomized):
         not_scheduled = Problem("visit.not_scheduled", event=event_oid,
                                 participant=participant.screening_number)  # fmt: skip
         raise ValidationFailed({"form": not_scheduled})
@@ -126,6 +126,8 @@ def _check_status(participant: Participant, protocol: Protocol, event_oid: str) 
     screening = {e.oid for e in protocol.events if e.kind == EventKind.SCREENING}
     if event_oid in screening:
         return
+    if not protocol.randomized and participant.status == S.CONSENTED:
+        return  # enrolled without randomization: consent opens every form
     if participant.status in PRE_RANDOMIZATION:
         raise PreconditionFailed(Problem("participant.not_randomized_yet",
                                          participant=participant.screening_number))  # fmt: skip

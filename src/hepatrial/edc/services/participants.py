@@ -95,8 +95,9 @@ def screen(actor: Actor, site_code: str, screened_on: dt.date) -> Participant:
         new=participant.screening_number,
         context={"screened_on": screened_on.isoformat(), "protocol": version.content_hash},
     )
-    screening = next(e for e in loaded.protocol.events if e.kind == "screening")
-    create_visit(actor, participant, screening.oid, target=screened_on)
+    screening = next((e for e in loaded.protocol.events if e.kind == "screening"), None)
+    if screening is not None:  # a protocol imported from REDCap may have no screening event
+        create_visit(actor, participant, screening.oid, target=screened_on)
     return participant
 
 
