@@ -1122,20 +1122,14 @@ def import_project(
             "timepoints": [
                 {"code": "T1", "event": event_docs[0]["oid"], "day": event_docs[0].get("day", 0)}
             ],
-            "endpoints": [
-                {
-                    "code": "E1",
-                    "outcome": "O1",
-                    "label": _placeholder("endpoint"),
-                    "kind": "incidence",
-                    "items": [first_item],
-                    "timepoint": "T1",
-                    "population": "ALL",
-                    "method": "PLACEHOLDER",
-                }
-            ],
+            "endpoints": [],
         },
     }
+    scaffold(
+        "analysis",
+        "a REDCap project has no analysis plan: no endpoints written; "
+        "write the endpoints before `hepatrial analyze` can run",
+    )
     labels = sum(1 for _ in _labels(document))
     notes.append(
         Note(

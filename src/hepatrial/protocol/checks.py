@@ -389,7 +389,7 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
             yield ("analysis", key), f"unknown population {code!r}"
     answered = {e.outcome for e in a.endpoints}
     for i, outcome in enumerate(p.study.registered_outcomes):
-        if outcome.code not in answered:
+        if a.endpoints and outcome.code not in answered:  # no endpoints: no plan written yet
             yield (
                 ("study", "registered_outcomes", i),
                 (f"registered outcome {outcome.code} has no endpoint in the analysis plan"),

@@ -459,7 +459,8 @@ class Endpoint(Strict):
 class AnalysisPlan(Strict):
     populations: list[Population] = Field(min_length=1)
     timepoints: list[Timepoint] = Field(min_length=1)
-    endpoints: list[Endpoint] = Field(min_length=1)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    """Empty while a protocol has no analysis plan yet (one imported from REDCap)."""
     alpha: float = Field(default=0.05, gt=0, lt=1)
     covariates: list[Code] | None = None
     """ADSL columns every endpoint adjusts for; by default the stratum (STRATAR) when the
