@@ -147,15 +147,11 @@ def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = Fa
     return export
 
 
-def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, ProtocolVersion, int]:
-    """The datasets of ``sites``' participants, read only: no permission check, no audit row.
-
-    For :func:`build_datasets`, and for the backup's check that a restored database exports
-    the same datasets (hepatrial.edc.backup). Returns the export, the protocol version and the
-    number of participants.
-    """
-    version, loaded = active_protocol()
-    protocol = loaded.protocol
+def randomized_participants(
+    sites: list[str], protocol: Protocol
+) -> tuple[list[Participant], dict[int, AllocationSlot], dict[str, str]]:
+    """The randomized participants of ``sites``, their allocation slots by participant id, and
+    the blinded coding of the arms (arm → X/Y), in two queries: what every export starts from."""
     people = list(
         Participant.objects.filter(site__code__in=sites)
         .exclude(randomization_date=None)
@@ -170,6 +166,19 @@ def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, Proto
     }
     fingerprint = next(iter(slots.values())).allocation_list.seed_fingerprint if slots else ""
     codes = _arm_codes([a.code for a in protocol.arms], fingerprint)
+    return people, slots, codes
+
+
+def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, ProtocolVersion, int]:
+    """The datasets of ``sites``' participants, read only: no permission check, no audit row.
+
+    For :func:`build_datasets`, and for the backup's check that a restored database exports
+    the same datasets (hepatrial.edc.backup). Returns the export, the protocol version and the
+    number of participants.
+    """
+    version, loaded = active_protocol()
+    protocol = loaded.protocol
+    people, slots, codes = randomized_participants(sites, protocol)
     records = participant_data(people, slots)
     datasets = derive_adam(records, protocol, arm_codes=codes if blinded else None)
     if blinded:

@@ -14,8 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from hepatrial.edc import audit
-from hepatrial.edc.export import _arm_codes, export_sites, participant_data
-from hepatrial.edc.models import AllocationSlot, Participant, Site, Visit
+from hepatrial.edc.export import export_sites, participant_data, randomized_participants
+from hepatrial.edc.models import Site, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.interop.fhir import VisitRecord, build_bundle, check_bundle
@@ -38,20 +38,7 @@ def fhir_bundle(actor: Actor, *, blinded: bool = True) -> tuple[dict, int]:
     sites = export_sites(actor, blinded=blinded)
     version, loaded = active_protocol()
     protocol = loaded.protocol
-    people = list(
-        Participant.objects.filter(site__code__in=sites)
-        .exclude(randomization_date=None)
-        .select_related("site")
-        .order_by("screening_number")
-    )
-    slots = {
-        s.participant_id: s
-        for s in AllocationSlot.objects.filter(participant__in=people).select_related(
-            "allocation_list"
-        )
-    }
-    fingerprint = next(iter(slots.values())).allocation_list.seed_fingerprint if slots else ""
-    codes = _arm_codes([a.code for a in protocol.arms], fingerprint)
+    people, slots, codes = randomized_participants(sites, protocol)
     numbers = {p.pk: p.screening_number for p in people}
     visits: dict[str, list[VisitRecord]] = defaultdict(list)
     for v in Visit.objects.filter(participant__in=people).order_by(

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 import hepatrial
 from hepatrial.edc import audit
-from hepatrial.edc.export import _arm_codes, export_sites, participant_data
-from hepatrial.edc.models import AllocationSlot, AuditEvent, Consent, ItemValue, Participant
+from hepatrial.edc.export import export_sites, participant_data, randomized_participants
+from hepatrial.edc.models import AuditEvent, Consent, ItemValue, Participant
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.interop.sdtm import FormDetail, SubjectFacts, build_sdtm
@@ -85,20 +85,7 @@ def export_sdtm(
     sites = export_sites(actor, blinded=blinded)
     version, loaded = active_protocol()
     protocol = loaded.protocol
-    people = list(
-        Participant.objects.filter(site__code__in=sites)
-        .exclude(randomization_date=None)
-        .select_related("site")
-        .order_by("screening_number")
-    )
-    slots = {
-        s.participant_id: s
-        for s in AllocationSlot.objects.filter(participant__in=people).select_related(
-            "allocation_list"
-        )
-    }
-    fingerprint = next(iter(slots.values())).allocation_list.seed_fingerprint if slots else ""
-    codes = _arm_codes([a.code for a in protocol.arms], fingerprint)
+    people, slots, codes = randomized_participants(sites, protocol)
     datasets = build_sdtm(
         protocol, participant_data(people, slots), facts=subject_facts(people),
         arm_codes=codes if blinded else None,
