@@ -43,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--db-only", action="store_true", help="run only the tests that use the database"
     )
+    parser.addoption(
+        "--part",
+        choices=("all", "database", "pure"),
+        default="all",
+        help="the SQLite pass in two halves run side by side: the tests that use the database "
+        "(browser tests included), or the rest",
+    )
 
 
 def _uses_db(item: pytest.Item) -> bool:
@@ -64,9 +71,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     from django.db import connection
 
     db_only = config.getoption("--db-only")
+    part = config.getoption("--part")
     keep, drop = [], []
     for item in items:
-        (drop if _belongs_elsewhere(item, db_only, connection.vendor) else keep).append(item)
+        elsewhere = _belongs_elsewhere(item, db_only, connection.vendor)
+        if part != "all" and _uses_db(item) != (part == "database"):
+            elsewhere = True
+        (drop if elsewhere else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -60,6 +60,8 @@ ACTIONS = {
     "report_approved": _("report approved"),
     "report_approval_failed": _("report approval refused: wrong password"),
     "token_create": _("API token created"),
+    "amend": _("protocol amended"),
+    "reconsent": _("asked to consent again"),
     "token_revoke": _("API token revoked"),
     "token_use": _("API token used for a change"),
     "user_add": _("user added"),
