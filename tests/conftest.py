@@ -47,8 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--part",
         choices=("all", "database", "pure"),
         default="all",
-        help="the SQLite pass in two halves run side by side: the tests that use the database "
-        "(browser tests included), or the rest",
+        help="one part of the SQLite pass, run side by side with the others: the tests that use "
+        "the database (browser tests included), or the pure rest",
     )
 
 
