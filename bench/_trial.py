@@ -24,6 +24,19 @@ def fresh_database(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 
 
+def existing_database(name: str, participants: int) -> str | None:
+    """The URL of database ``name`` if it exists with ``participants`` or more; else None."""
+    import psycopg
+
+    url = f"{PG_SERVER}/{name}"
+    try:
+        with psycopg.connect(url) as conn:
+            count = conn.execute("SELECT count(*) FROM edc_participant").fetchone()[0]
+    except psycopg.Error:
+        return None
+    return url if count >= participants else None
+
+
 def drop_database(name: str) -> None:
     import psycopg
 

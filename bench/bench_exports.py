@@ -42,7 +42,7 @@ def peak():
         out.write(next(line.split()[1] for line in status if line.startswith("VmHWM")))
 atexit.register(peak)
 sys.argv = sys.argv[1:]
-if sys.argv:
+if len(sys.argv) > 1:
     runpy.run_module("hepatrial.cli", run_name="__main__")
 else:
     import django
@@ -72,16 +72,24 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1,000 participants")
     parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--keep", action="store_true",
+                        help=f"keep {DATABASE}; reuse it when it is as large")  # fmt: skip
     options, _ = parser.parse_known_args()
     total = 1_000 if options.quick else options.participants
-    url = _trial.fresh_database(DATABASE)
-    _trial.setup_django(url)
+    started = time.perf_counter()
+    url = _trial.existing_database(DATABASE, total) if options.keep else None
+    if url:
+        _trial.setup_django(url)
+        from hepatrial.edc.models import Participant
+
+        grown = Participant.objects.count()
+    else:
+        url = _trial.fresh_database(DATABASE)
+        _trial.setup_django(url)
+        coordinator = _trial.load_trial()
+        grown = _trial.grow(_trial.randomized_participants(coordinator), total)
     from hepatrial.edc.models import AuditEvent, ItemValue
 
-    coordinator = _trial.load_trial()
-    started = time.perf_counter()
-    template = _trial.randomized_participants(coordinator)
-    grown = _trial.grow(template, total)
     seconds = time.perf_counter() - started
     values, audit_rows = ItemValue.objects.count(), AuditEvent.objects.count()
     print(f"hepatrial exports at {grown} participants (PostgreSQL, blinded, as the statistician)")
@@ -102,7 +110,8 @@ def main() -> int:
             shown = f"≤ {limit_s} s" + (f", ≤ {limit_mb} MB" if limit_mb else "")
             aim_text = f"{shown}: {'met' if met else 'NOT met'}"
         print(f"  {name:<30} {seconds:8.1f} {peak:9.0f} {written:11.1f}  {aim_text}")
-    _trial.drop_database(DATABASE)
+    if not options.keep:
+        _trial.drop_database(DATABASE)
     return 0
 
 

@@ -236,6 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.models import Participant
     from hepatrial.edc.protocols import NoActiveProtocol, active_protocol
+    from hepatrial.progress import Bar
     from hepatrial.simulate.parameters import SimulationFileError
 
     if Participant.objects.exists():
@@ -245,7 +246,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         target = args.participants or active_protocol()[1].protocol.study.target_enrolment
         print(f"simulating {target} randomized participants (seed {args.seed}) ...")
         records = simulate_demo(target, args.seed)
-        DemoLoader(records).run()
+        with Bar() as bar:
+            DemoLoader(records).run(bar)
     except (DemoAccountsMissing, NoActiveProtocol) as exc:
         print(f"demo data refused: {exc}", file=sys.stderr)
         return 2

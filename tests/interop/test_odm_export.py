@@ -13,6 +13,7 @@ from hepatrial.edc.roles import Role
 from hepatrial.edc.services.forms import save_form
 from hepatrial.edc.services.lock import lock_database
 from hepatrial.interop.odm import NS, unresolved_references
+from hepatrial.progress import Progress
 from tests.edc.conftest import E as Entered
 from tests.edc.test_export import ARM_WORDS
 from tests.interop.odm_schema import schema_errors
@@ -137,3 +138,20 @@ def test_an_export_imported_into_an_empty_trial_exports_the_same_data(trial, fol
     assert "already in the database" in capsys.readouterr().err
     imported = AuditEvent.objects.filter(reason__startswith="imported from ODM file first.xml")
     assert imported.filter(object_type="itemvalue").exists()
+
+
+class Recorded(Progress):
+    def __init__(self):
+        self.stages, self.steps = [], 0
+
+    def start(self, what, total=None, unit="it"):
+        self.stages.append((what, total))
+
+    def advance(self, steps=1):
+        self.steps += steps
+
+
+def test_the_export_reports_its_progress_participant_by_participant(trial, followed, tmp_path):
+    seen = Recorded()
+    count = export_to_path(trial[Role.STATISTICIAN], tmp_path / "trial.xml", progress=seen)
+    assert seen.stages == [("ODM", count)] and seen.steps == count > 0

@@ -30,12 +30,14 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.export import build_datasets, provenance, screening_frame
     from hepatrial.edc.services.signatures import write_signatures
+    from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
-        export = build_datasets(actor, blinded=not args.unblinded)
+        with Bar() as bar:
+            export = build_datasets(actor, blinded=not args.unblinded, progress=bar)
     except NotAllowed as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -68,13 +70,16 @@ def cmd_export_odm(args: argparse.Namespace) -> int:
     """CDISC ODM 1.3.2, streamed to the file; validated and its OID references checked."""
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.odm_export import export_to_path
+    from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
     if actor is None:
         return 2
     out = Path(args.out)
     try:
-        count = export_to_path(actor, out, with_audit=args.audit, blinded=not args.unblinded)
+        with Bar() as bar:
+            count = export_to_path(actor, out, with_audit=args.audit,
+                                   blinded=not args.unblinded, progress=bar)  # fmt: skip
     except NotAllowed as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -92,13 +97,16 @@ def cmd_export_sdtm(args: argparse.Namespace) -> int:
     from hepatrial.edc.errors import NotAllowed
     from hepatrial.edc.sdtm_export import FORMATS, export_sdtm
     from hepatrial.interop.sdtm_files import TransportLimitError
+    from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
     if actor is None:
         return 2
     out = Path(args.out)
     try:
-        done = export_sdtm(actor, out, blinded=not args.unblinded, formats=FORMATS[args.format])
+        with Bar() as bar:
+            done = export_sdtm(actor, out, blinded=not args.unblinded,
+                               formats=FORMATS[args.format], progress=bar)  # fmt: skip
     except (NotAllowed, TransportLimitError) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -115,12 +123,14 @@ def cmd_import_odm(args: argparse.Namespace) -> int:
     """Restore the participants of an ODM file into a trial without participants."""
     from hepatrial.edc.errors import ServiceError
     from hepatrial.edc.odm_export import import_odm
+    from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
-        restored, refused = import_odm(actor, Path(args.file))
+        with Bar() as bar:
+            restored, refused = import_odm(actor, Path(args.file), bar)
     except (ServiceError, OSError) as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
@@ -156,12 +166,15 @@ def cmd_import_redcap_data(args: argparse.Namespace) -> int:
     """Load a REDCap records export through the services; refused rows are named."""
     from hepatrial.edc.redcap_load import load_redcap_records
     from hepatrial.interop.redcap import RedcapError
+    from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
     if actor is None:
         return 2
     try:
-        summary = load_redcap_records(actor, args.file, site=args.site, date_order=args.date_order)
+        with Bar() as bar:
+            summary = load_redcap_records(actor, args.file, site=args.site,
+                                          date_order=args.date_order, progress=bar)  # fmt: skip
     except RedcapError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -33,6 +33,7 @@ from hepatrial.edc.services import participants as svc
 from hepatrial.edc.services.allocation import randomize
 from hepatrial.edc.services.forms import save_form
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
+from hepatrial.progress import SILENT, Progress
 from hepatrial.protocol.model import Protocol
 from hepatrial.protocol.roles import Role, meaning
 from hepatrial.protocol.values import EnteredValue
@@ -115,14 +116,19 @@ class DemoLoader:
         self.where = TrialMap.of(self.protocol)
         self.numbers: dict[str, str] = {}
 
-    def run(self) -> None:
+    def run(self, bar: Progress = SILENT) -> None:
         if Participant.objects.exists():
             raise ServiceError(Problem("demo.not_empty"))
+        bar.start("screening", len(self.records.participants), "participants")
         for record in self.records.participants:
             self._screen(record)
+            bar.advance()
         randomized = sorted(self.records.randomized, key=lambda r: r.randomization_date)
+        bar.start("visits", len(randomized), "participants")
         for record in randomized:
             self._follow(record)
+            bar.advance()
+        bar.close()
         self.progress(f"loaded {len(self.records.participants)} screened, "
                       f"{len(randomized)} randomized participants")  # fmt: skip
 

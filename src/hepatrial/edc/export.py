@@ -34,6 +34,7 @@ from hepatrial.analysis.derive import (
 from hepatrial.analysis.plan import AnalysisPlan
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed
+from hepatrial.edc.export_access import export_sites
 from hepatrial.edc.models import (
     AllocationSlot,
     DerivedValue,
@@ -45,8 +46,9 @@ from hepatrial.edc.models import (
 )
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
-from hepatrial.edc.roles import Role, is_blinded
+from hepatrial.edc.roles import is_blinded
 from hepatrial.edc.services.lock import current_lock
+from hepatrial.progress import SILENT, Progress
 from hepatrial.protocol.model import Protocol
 
 S = ParticipantStatus
@@ -72,33 +74,6 @@ def _arm_codes(arms: list[str], salt: str) -> dict[str, str]:
     key = (settings.SECRET_KEY + salt).encode()
     ordered = sorted(arms, key=lambda a: hmac.new(key, a.encode(), hashlib.sha256).hexdigest())
     return {arm: chr(ord("X") + i) if i < 3 else f"G{i}" for i, arm in enumerate(ordered)}
-
-
-def export_sites(actor: Actor, *, blinded: bool, report_only: bool = False) -> list[str]:
-    """Sites whose data the actor may take out this way; refuses with the reason otherwise.
-
-    Unblinded datasets need a locked database; an unblinded report (aggregate only) is also
-    open to the data-safety board before the lock.
-    """
-    if blinded:
-        action = Action.EXPORT_BLINDED
-    else:
-        action = Action.REPORT_UNBLINDED if report_only else Action.EXPORT_UNBLINDED
-    sites = actor.sites_for(action)
-    if not sites:
-        what = (
-            "an unblinded report"
-            if action == Action.REPORT_UNBLINDED
-            else ("unblinded analysis datasets" if not blinded else "analysis datasets")
-        )
-        raise NotAllowed(f"your role does not include exporting {what}")
-    board = all(actor.roles[s] == Role.DSMB for s in sites)
-    if not blinded and not (report_only and board) and current_lock() is None:
-        raise NotAllowed(
-            "unblinded output needs a locked database (an administrator runs `hepatrial lock`), "
-            "except the data-safety board's aggregate report"
-        )
-    return sites
 
 
 def screening_frame(sites: list[str]) -> pd.DataFrame:
@@ -130,13 +105,16 @@ def screening_frame(sites: list[str]) -> pd.DataFrame:
 SCREENING_COLUMNS = ["SCRNUM", "SITEID", "SCREENDT", "SCRSTAT", "FAILCRIT", "FAILLBL", "USUBJID"]
 
 
-def build_datasets(actor: Actor, *, blinded: bool = True, report_only: bool = False) -> Export:
+def build_datasets(
+    actor: Actor, *, blinded: bool = True, report_only: bool = False,
+    progress: Progress = SILENT,
+) -> Export:  # fmt: skip
     """The four datasets for the participants of the actor's sites; writes an export audit row.
 
     ``report_only`` marks datasets that feed a report in memory and are never written out.
     """
     sites = export_sites(actor, blinded=blinded, report_only=report_only)
-    export, version, people = assemble_datasets(sites, blinded=blinded)
+    export, version, people = assemble_datasets(sites, blinded=blinded, progress=progress)
     audit.record(
         "export", username=actor.username, object_type="export", object_id="adam",
         new=f"{people} participants", context={
@@ -169,18 +147,23 @@ def randomized_participants(
     return people, slots, codes
 
 
-def assemble_datasets(sites: list[str], *, blinded: bool) -> tuple[Export, ProtocolVersion, int]:
+def assemble_datasets(
+    sites: list[str], *, blinded: bool, progress: Progress = SILENT
+) -> tuple[Export, ProtocolVersion, int]:
     """The datasets of ``sites``' participants, read only: no permission check, no audit row.
 
     For :func:`build_datasets`, and for the backup's check that a restored database exports
     the same datasets (hepatrial.edc.backup). Returns the export, the protocol version and the
-    number of participants.
+    number of participants. ``progress`` sees two steps: reading, deriving.
     """
     version, loaded = active_protocol()
     protocol = loaded.protocol
+    progress.start("ADaM", 2, "steps")
     people, slots, codes = randomized_participants(sites, protocol)
     records = participant_data(people, slots)
+    progress.advance()
     datasets = derive_adam(records, protocol, arm_codes=codes if blinded else None)
+    progress.advance()
     if blinded:
         plan = plan_for(protocol, codes, {a: f"Arm {c}" for a, c in codes.items()})
         plan = dataclasses.replace(plan, arms=tuple(sorted(plan.arms)))

@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
 import hepatrial
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotAllowed, ValidationFailed
-from hepatrial.edc.export import export_sites
+from hepatrial.edc.export_access import export_sites
 from hepatrial.edc.models import (
     AllocationSlot,
     AuditEvent,
@@ -47,6 +48,7 @@ from hepatrial.edc.services.forms import stored_warnings
 from hepatrial.edc.services.history import _hidden as hidden_audit_rows
 from hepatrial.interop import odm
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
+from hepatrial.progress import SILENT, Progress
 from hepatrial.protocol.model import DataType, Label, Protocol
 from hepatrial.protocol.values import (
     MISSING_STATUSES,
@@ -126,7 +128,7 @@ def vocabulary(protocol: Protocol) -> odm.Vocabulary:
 
 def export_odm(
     actor: Actor, out: IO[bytes], *, with_audit: bool = False, blinded: bool = True,
-    chunk: int = CHUNK,
+    chunk: int = CHUNK, progress: Progress = SILENT,
 ) -> int:  # fmt: skip
     """Write the ODM file of the actor's sites to ``out``; returns the number of subjects.
 
@@ -138,7 +140,8 @@ def export_odm(
     metadata = odm.Metadata(protocol, vocabulary(protocol), blinded=blinded)
     people = Participant.objects.filter(site__code__in=sites).order_by("screening_number")
     trail = _trail(protocol, sites, blinded) if with_audit else AuditEvent.objects.none()
-    usernames = set(trail.values_list("username", flat=True).distinct()) if with_audit else set()
+    usernames = set(trail.order_by().values_list("username", flat=True).distinct()) if (
+        with_audit) else set()  # fmt: skip
     users = User.objects.filter(username__in=usernames)
     names = dict(users.values_list("username", "first_name"))
     site_rows = Site.objects.filter(code__in=sites).order_by("code")
@@ -153,12 +156,16 @@ def export_odm(
         sites=[(s.code, s.name) for s in site_rows],
     )  # fmt: skip
     count = 0
+    progress.start("ODM", people.count(), "participants")
     with odm.odm_file(out, metadata, info) as writer:
         for subject in _subjects(protocol, metadata, people, trail, blinded, with_audit, chunk):
             writer.subject(subject)
             count += 1
+            progress.advance()
         if with_audit:
-            writer.audit_records(_other_audit(trail, chunk))
+            progress.start("ODM audit records", None, "records")
+            writer.audit_records(_other_audit(trail, chunk, progress))
+    progress.close()
     audit.record(
         "export", username=actor.username, object_type="export", object_id="odm",
         new=f"{count} participants", context={
@@ -189,9 +196,22 @@ VISIT_FIELDS = ("id", "participant_id", "event_oid", "repeat", "target_date", "w
                 "window_end", "visit_date", "status")  # fmt: skip
 VALUE_FIELDS = ("id", "item_oid", "status", "text", "unit_entered", "normalized_text")
 AUDIT_FIELDS = ("id", "object_type", "object_id", "item", "action", "participant", "username",
-                "site", "at", "reason", "hash", "new_value")  # fmt: skip
+                "site", "stamp", "reason", "hash", "new_value")  # fmt: skip
 """What the export reads of each row: tuples of these, not model instances (a third of the
-time at 10,000 participants went to building instances and decoding JSON never written)."""
+time at 10,000 participants went to building instances and decoding JSON never written). An
+audit row's time is read as text (``stamp``): parsing and formatting a datetime per row was a
+fifth of what remained."""
+
+
+def _stamped(rows):
+    """``stamp``: the row's time as the database's text, in UTC on both databases (Django keeps
+    PostgreSQL's session and SQLite's stored times in UTC)."""
+    return rows.annotate(stamp=Cast("at", CharField()))
+
+
+def _odm_time(stamp: str) -> str:
+    """``2026-05-17 10:00:00.123+00`` → ``2026-05-17T10:00:00Z``: seconds, as before."""
+    return f"{stamp[:10]}T{stamp[11:19]}Z"
 
 
 def _subjects(
@@ -228,7 +248,7 @@ def _subjects(
         history = defaultdict(list)
         numbers = [p.screening_number for p in batch]
         attached = trail.filter(ATTACHED, participant__in=numbers) if audited else trail.none()
-        for row in attached.order_by("id").values_list(*AUDIT_FIELDS, named=True):
+        for row in _stamped(attached).order_by("id").values_list(*AUDIT_FIELDS, named=True):
             history[(row.object_type, row.object_id, row.item)].append(row)
             if row.object_type == "participant" and row.action == "create":
                 history[("subject", row.participant, "")].append(row)
@@ -318,7 +338,7 @@ def _value(row, item) -> str:
 
 
 def _audit(row, with_id: bool = False) -> odm.Audit:
-    return odm.Audit(row.username, row.site, row.at, row.reason,
+    return odm.Audit(row.username, row.site, _odm_time(row.stamp), row.reason,
                      f"hepatrial audit {row.id} {row.hash[:16]}",
                      f"AR.{row.id}" if with_id else "")  # fmt: skip
 
@@ -348,13 +368,14 @@ def _with_history(oid, value, row, trail, audited, item=None) -> list[odm.ItemEn
     return entries
 
 
-def _other_audit(trail, size: int) -> Iterator[odm.Audit]:
-    rows = trail.exclude(ATTACHED).order_by("id").values_list(*AUDIT_FIELDS, named=True)
+def _other_audit(trail, size: int, progress: Progress) -> Iterator[odm.Audit]:
+    rows = _stamped(trail.exclude(ATTACHED)).order_by("id").values_list(*AUDIT_FIELDS, named=True)
     for row in rows.iterator(chunk_size=size * 10):
         record = _audit(row, with_id=True)
         what = " ".join(x for x in (row.action, row.object_type, row.participant, row.item) if x)
         yield odm.Audit(record.user, record.location, record.at, record.reason,
                         f"{record.source}: {what}", record.id)  # fmt: skip
+        progress.advance()
 
 
 def export_to_path(actor: Actor, path: Path, **options) -> int:
@@ -499,13 +520,14 @@ def _restore_form(actor, participant, visit, forms, intervention, entry, version
                      new=shown, blinded_content=blinded, context=context, **where)  # fmt: skip
 
 
-def import_odm(actor: Actor, path: Path) -> tuple[int, list[str]]:
+def import_odm(actor: Actor, path: Path, progress: Progress = SILENT) -> tuple[int, list[str]]:
     """Restore every subject of the file; returns (restored, one message per refused one)."""
     _, loaded = active_protocol()
     study = f"ST.{loaded.protocol.study.registry_id}"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     source = f"ODM file {path.name} ({digest})"
     restored, refused = 0, []
+    progress.start("ODM import", None, "participants")
     with path.open("rb") as stream:
         for entry in odm.read_subjects(stream):
             if isinstance(entry, odm.ReadMetadata):
@@ -518,4 +540,6 @@ def import_odm(actor: Actor, path: Path) -> tuple[int, list[str]]:
                 restored += 1
             except (ValidationFailed, NotAllowed) as exc:
                 refused.append(f"{entry.key}: {exc}")
+            progress.advance()
+    progress.close()
     return restored, refused

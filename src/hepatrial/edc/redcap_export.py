@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hepatrial.edc import audit
-from hepatrial.edc.export import export_sites
+from hepatrial.edc.export_access import export_sites
 from hepatrial.edc.models import ItemValue
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.protocols import active_protocol

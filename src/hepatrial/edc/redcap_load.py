@@ -47,6 +47,7 @@ from hepatrial.interop.redcap_data import (
     read_records,
     unit_siblings,
 )
+from hepatrial.progress import SILENT, Progress
 from hepatrial.protocol.model import Protocol
 
 
@@ -157,12 +158,16 @@ class Loader:
 
     # ------------------------------------------------------------------------ the run
 
-    def run(self) -> LoadSummary:
+    def run(self, progress: Progress = SILENT) -> LoadSummary:
         for column in not_fields(self.records.columns, self.protocol):
             count = sum(1 for row in self.records.rows if row.get(column))
             self.summary.ignored_columns[column] = count
-        for record_id, rows in self.records.by_record().items():
+        records = self.records.by_record()
+        progress.start("REDCap records", len(records), "records")
+        for record_id, rows in records.items():
             self._record(record_id, rows)
+            progress.advance()
+        progress.close()
         return self.summary
 
     def _event(self, row: Row) -> str:
@@ -353,10 +358,11 @@ class Loader:
 
 
 def load_redcap_records(
-    actor: Actor, path: str | Path, *, site: str | None = None, date_order: str = "mdy"
-) -> LoadSummary:
+    actor: Actor, path: str | Path, *, site: str | None = None, date_order: str = "mdy",
+    progress: Progress = SILENT,
+) -> LoadSummary:  # fmt: skip
     """Load a REDCap flat records export into the active protocol; see the module docstring."""
     records = read_records(path)
     chosen = _screen_site(actor, site, records.source)
     loader = Loader(actor, records, site=chosen, date_order=date_order)
-    return loader.run()
+    return loader.run(progress)

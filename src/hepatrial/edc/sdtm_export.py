@@ -26,6 +26,7 @@ from hepatrial.edc.permissions import Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.interop.sdtm import FormDetail, SubjectFacts, build_sdtm
 from hepatrial.interop.sdtm_files import FileInfo, write_all
+from hepatrial.progress import SILENT, Progress
 
 FORMATS = {"xpt": ("xpt",), "json": ("json",), "both": ("xpt", "json")}
 
@@ -75,8 +76,9 @@ def subject_facts(people: Sequence[Participant]) -> dict[str, SubjectFacts]:
 
 
 def export_sdtm(
-    actor: Actor, out: Path, *, blinded: bool = True, formats: Sequence[str] = ("xpt", "json")
-) -> SdtmExport:
+    actor: Actor, out: Path, *, blinded: bool = True, formats: Sequence[str] = ("xpt", "json"),
+    progress: Progress = SILENT,
+) -> SdtmExport:  # fmt: skip
     """Write the SDTM datasets of the actor's sites into ``out``; writes an export audit row.
 
     Refused (NotAllowed) exactly where the ADaM export is; a dataset that SAS transport v5
@@ -85,11 +87,12 @@ def export_sdtm(
     sites = export_sites(actor, blinded=blinded)
     version, loaded = active_protocol()
     protocol = loaded.protocol
+    progress.start("SDTM", 3, "steps")
     people, slots, codes = randomized_participants(sites, protocol)
-    datasets = build_sdtm(
-        protocol, participant_data(people, slots), facts=subject_facts(people),
-        arm_codes=codes if blinded else None,
-    )  # fmt: skip
+    records, facts = participant_data(people, slots), subject_facts(people)
+    progress.advance()
+    datasets = build_sdtm(protocol, records, facts=facts, arm_codes=codes if blinded else None)
+    progress.advance()
     last = AuditEvent.objects.filter(site__in=sites).aggregate(last=Max("at"))["last"]
     info = FileInfo(
         study=protocol.study.registry_id, created=timezone.now(),
@@ -97,6 +100,8 @@ def export_sdtm(
         metadata_version=f"MDV.SDTM.{version.content_hash[:12]}",
     )  # fmt: skip
     files = write_all(datasets, out, info, blinded=blinded, formats=formats)
+    progress.advance()
+    progress.close()
     counts = {d.name: len(d.rows) for d in datasets}
     audit.record(
         "export", username=actor.username, object_type="export", object_id="sdtm",

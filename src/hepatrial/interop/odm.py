@@ -88,7 +88,8 @@ class Vocabulary:
 class Audit:
     user: str
     location: str
-    at: dt.datetime
+    at: dt.datetime | str
+    """The moment, or already its ODM text in UTC (``2026-05-17T10:00:00Z``)."""
     reason: str = ""
     source: str = ""
     id: str = ""
@@ -354,7 +355,9 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def utc(moment: dt.datetime) -> str:
+def utc(moment: dt.datetime | str) -> str:
+    if isinstance(moment, str):
+        return moment
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -373,12 +376,15 @@ def _x(text: str) -> str:
     return _ESCAPE.sub(_escape_match, text) if _ESCAPE.search(text) else text
 
 
-def _audit(out: list[str], audit: Audit) -> None:
+def _audit(out: list[str], audit: Audit, refs: dict[tuple[str, str], str]) -> None:
     out.append(f'<AuditRecord EditPoint="DataManagement" ID="{_x(audit.id)}">' if audit.id
                else '<AuditRecord EditPoint="DataManagement">')  # fmt: skip
-    out.append(f'<UserRef UserOID="{_x(user_oid(audit.user))}"/>'
-               f'<LocationRef LocationOID="{_x(location_oid(audit.location))}"/>'
-               f"<DateTimeStamp>{utc(audit.at)}</DateTimeStamp>")  # fmt: skip
+    who = refs.get((audit.user, audit.location))
+    if who is None:
+        who = refs[(audit.user, audit.location)] = (
+            f'<UserRef UserOID="{_x(user_oid(audit.user))}"/>'
+            f'<LocationRef LocationOID="{_x(location_oid(audit.location))}"/>')  # fmt: skip
+    out.append(f"{who}<DateTimeStamp>{utc(audit.at)}</DateTimeStamp>")
     if audit.reason:
         out.append(f"<ReasonForChange>{_x(audit.reason)}</ReasonForChange>")
     if audit.source:
@@ -391,6 +397,7 @@ class OdmWriter:
 
     def __init__(self, out: IO[bytes], metadata: Metadata):
         self.out, self.metadata = out, metadata
+        self._refs: dict[tuple[str, str], str] = {}
         m = metadata
         groups = {SUBJECT_FORM: SUBJECT_GROUP, VISIT_FORM: VISIT_GROUP, DERIVED_FORM: DERIVED_GROUP}
         self._groups = {**{f.oid: _group(f.oid) for f in m.forms}, **groups}
@@ -401,7 +408,7 @@ class OdmWriter:
         insert = ' TransactionType="Insert"' if subject.audit else ""
         out.append(f'<SubjectData SubjectKey="{_x(subject.key)}"{insert}>')
         if subject.audit:
-            _audit(out, subject.audit)
+            _audit(out, subject.audit, self._refs)
         out.append(f'<SiteRef LocationOID="{_x(location_oid(subject.site))}"/>')
         for event in subject.events:
             repeat = (f' StudyEventRepeatKey="{event.repeat}"'
@@ -430,7 +437,7 @@ class OdmWriter:
             return
         out.append(head + ">")
         if item.audit:
-            _audit(out, item.audit)
+            _audit(out, item.audit, self._refs)
         if unit:
             out.append(f"<MeasurementUnitRef{unit}/>")
         if missing:
@@ -444,7 +451,7 @@ class OdmWriter:
         """``ClinicalData/AuditRecords``, written in chunks of ``chunk`` records."""
         batch: list[str] = []
         for n, record in enumerate(records, start=1):
-            _audit(batch, record)
+            _audit(batch, record, self._refs)
             if n % chunk == 0:
                 self.out.write(("<AuditRecords>" + "".join(batch) + "</AuditRecords>").encode())
                 batch = []
