@@ -20,13 +20,13 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hepatrial.scores.units import Unit, UnitError, resolve_unit
 
@@ -47,11 +47,20 @@ class ScoreUnitError(ScoreInputError, UnitError):
     """An unknown or missing unit for a score argument."""
 
 
+def _pandas() -> Any:
+    """pandas if something has imported it, else None: only then can a value be a pandas object,
+    so scoring one patient (every visit save, every light command) never imports it."""
+    return sys.modules.get("pandas")
+
+
 def is_many(value: Any) -> bool:
     """True for arrays, Series, lists and tuples; False for single values."""
     if isinstance(value, np.ndarray):
         return value.ndim > 0
-    return isinstance(value, pd.Series | pd.Index | list | tuple | pd.Categorical)
+    if isinstance(value, list | tuple):
+        return True
+    pd = _pandas()
+    return pd is not None and isinstance(value, pd.Series | pd.Index | pd.Categorical)
 
 
 @dataclass
@@ -59,14 +68,16 @@ class Batch:
     """What the inputs of one call look like, so the result can be given back in the same form."""
 
     many: bool
-    index: pd.Index | None = None
+    index: Any = None
+    """The pandas Index of a Series input, given back on the result."""
     shapes: list[tuple[int, ...]] = field(default_factory=list)
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Batch:
         batch = cls(many=any(is_many(v) for v in values.values()))
+        pd = _pandas()
         for value in values.values():
-            if isinstance(value, pd.Series) and batch.index is None:
+            if pd is not None and isinstance(value, pd.Series) and batch.index is None:
                 batch.index = value.index
         return batch
 
@@ -84,6 +95,8 @@ class Batch:
             value = float(result)
             return int(value) if integer else value
         if self.index is not None:
+            import pandas as pd
+
             return pd.Series(result, index=self.index, name=name)
         return np.array(result, dtype=float)
 
@@ -92,6 +105,8 @@ class Batch:
         if not self.many:
             return result.item()
         if self.index is not None:
+            import pandas as pd
+
             return pd.Series(result, index=self.index, name=name, dtype=object)
         return np.array(result, dtype=object)
 
@@ -178,6 +193,8 @@ def number_one(name: str, value: Any) -> float:
 
 
 def _many_numbers(value: Any) -> np.ndarray:
+    import pandas as pd
+
     if isinstance(value, pd.Series | pd.Index):
         array = np.asarray(pd.to_numeric(value, errors="coerce"), dtype=float)
     else:
@@ -329,6 +346,8 @@ class Category:
             return np.nan
 
     def parse_many(self, value: Any) -> np.ndarray:
+        import pandas as pd
+
         if isinstance(value, pd.Series) and isinstance(value.dtype, pd.CategoricalDtype):
             value = value.array
         if isinstance(value, pd.Categorical):
@@ -393,6 +412,8 @@ formula stay in the processor cache instead of costing a fresh allocation each."
 
 
 def _as_sliceable(value: Any) -> Any:
+    import pandas as pd
+
     if isinstance(value, pd.Series):
         return value.array if isinstance(value.dtype, pd.CategoricalDtype) else value.to_numpy()
     if isinstance(value, list | tuple | pd.Index):
@@ -410,6 +431,8 @@ def in_chunks(function: Callable[..., Any]) -> Callable[..., Any]:
         one_dimensional = all(np.ndim(v) == 1 for v in many.values())
         if len(lengths) != 1 or not one_dimensional or next(iter(lengths)) <= CHUNK_ROWS:
             return function(**inputs)
+        import pandas as pd
+
         rows = lengths.pop()
         index = next((v.index for v in many.values() if isinstance(v, pd.Series)), None)
         sliceable = {k: _as_sliceable(v) for k, v in many.items()}
