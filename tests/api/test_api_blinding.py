@@ -53,7 +53,10 @@ def _infusion_query(protocol) -> None:
 def _text(response) -> str:
     if response.get("Content-Type") == "application/zip":
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-        return "\n".join(archive.read(name).decode() for name in archive.namelist())
+        # The protocol beside the datasets names the design (both arms), as the protocol
+        # page's design section does: not an allocation.
+        names = [name for name in archive.namelist() if name != "protocol.yaml"]
+        return "\n".join(archive.read(name).decode() for name in names)
     if response.get("Content-Type") == "application/xml":
         # The study's title and description name the design (both arms), as the protocol
         # page's design section does: not an allocation.

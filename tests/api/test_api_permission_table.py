@@ -151,6 +151,9 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "export_odm": ("200 403 403 403 403 403 200 403 403", None),
     "audit_trail": ("200 403 403 403 403 200 403 403 403", None),
     "export_adam": ("200 403 403 403 403 403 200 403 403", None),
+    "export_sdtm": ("200 403 403 403 403 403 200 403 403", None),
+    "export_fhir": ("200 403 403 403 403 403 200 403 403", None),
+    "export_redcap": ("200 403 403 403 403 403 200 403 403", None),
 }
 """The one table of the API."""
 

@@ -8,7 +8,6 @@ leave the database, exactly as on the web pages, and each export is audited.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,10 +25,10 @@ def actor_named(username: str):
 
 
 def cmd_export_adam(args: argparse.Namespace) -> int:
-    from hepatrial.analysis.formats import FormatError, write_formatted
+    from hepatrial.analysis.formats import FormatError
+    from hepatrial.edc.downloads import write_analysis_folder
     from hepatrial.edc.errors import NotAllowed
-    from hepatrial.edc.export import build_datasets, provenance, screening_frame
-    from hepatrial.edc.services.signatures import write_signatures
+    from hepatrial.edc.export import build_datasets
     from hepatrial.progress import Bar
 
     actor = actor_named(args.as_user)
@@ -41,26 +40,19 @@ def cmd_export_adam(args: argparse.Namespace) -> int:
     except NotAllowed as exc:
         print(exc, file=sys.stderr)
         return 1
-    screening = screening_frame(export.sites)
     out = Path(args.out)
     try:
-        write_formatted(export.datasets, out, args.format)
+        screening = write_analysis_folder(export, out, args.format)
     except (FormatError, OSError) as exc:
         print(f"{out}: {exc}", file=sys.stderr)
         return 1
-    screening.to_csv(out / "screening.csv", index=False)
-    write_signatures(export.sites, out / "signatures.csv", blinded=export.blinded)
-    (out / "plan.json").write_text(json.dumps(export.plan.to_dict(), indent=2) + "\n", "utf-8")
-    protocol_text, state = provenance(blinded=export.blinded)
-    (out / "protocol.yaml").write_text(protocol_text, "utf-8")
-    (out / "provenance.json").write_text(json.dumps(state, indent=2) + "\n", "utf-8")
     counts = {
         name: len(getattr(export.datasets, name)) for name in ("adsl", "adlb", "adtte", "adae")
     }
     summary = ", ".join(f"{name} {n} rows" for name, n in counts.items())
     print(
         f"{'blinded ' if export.blinded else ''}analysis datasets ({args.format}) written to "
-        f"{out}: {summary}, screening {len(screening)} rows; read_adam.R and read_adam.sas "
+        f"{out}: {summary}, screening {screening} rows; read_adam.R and read_adam.sas "
         "read them with labels"
     )
     return 0

@@ -10,6 +10,25 @@ from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.roles import Role
 from hepatrial.edc.services.lock import current_lock
+from hepatrial.problems import MESSAGES, Problem, gettext_noop
+
+MESSAGES.update({
+    "export.not_allowed": gettext_noop("your role does not include exporting analysis datasets"),
+    "export.unblinded_not_allowed": gettext_noop(
+        "your role does not include exporting unblinded analysis datasets"
+    ),
+    "export.report_not_allowed": gettext_noop(
+        "your role does not include exporting an unblinded report"
+    ),
+    "export.needs_lock": gettext_noop(
+        "unblinded output needs a locked database (an administrator runs `hepatrial lock`), "
+        "except the data-safety board's aggregate report"
+    ),
+})  # fmt: skip
+REFUSED = {Action.EXPORT_BLINDED: "export.not_allowed",
+           Action.EXPORT_UNBLINDED: "export.unblinded_not_allowed",
+           Action.REPORT_UNBLINDED: "export.report_not_allowed"}  # fmt: skip
+"""The refusal of :func:`export_sites` for a role without the action."""
 
 
 def export_sites(actor: Actor, *, blinded: bool, report_only: bool = False) -> list[str]:
@@ -24,16 +43,8 @@ def export_sites(actor: Actor, *, blinded: bool, report_only: bool = False) -> l
         action = Action.REPORT_UNBLINDED if report_only else Action.EXPORT_UNBLINDED
     sites = actor.sites_for(action)
     if not sites:
-        what = (
-            "an unblinded report"
-            if action == Action.REPORT_UNBLINDED
-            else ("unblinded analysis datasets" if not blinded else "analysis datasets")
-        )
-        raise NotAllowed(f"your role does not include exporting {what}")
+        raise NotAllowed(Problem(REFUSED[action]))
     board = all(actor.roles[s] == Role.DSMB for s in sites)
     if not blinded and not (report_only and board) and current_lock() is None:
-        raise NotAllowed(
-            "unblinded output needs a locked database (an administrator runs `hepatrial lock`), "
-            "except the data-safety board's aggregate report"
-        )
+        raise NotAllowed(Problem("export.needs_lock"))
     return sites

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("hepatrial.web.queries")),
     path("", include("hepatrial.web.locks")),
     path("", include("hepatrial.web.sessions")),
+    path("", include("hepatrial.web.downloads")),
 ]
