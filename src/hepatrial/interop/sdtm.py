@@ -19,10 +19,9 @@ Datasets, variables and the controlled terminology used: docs/sdtm.md.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from hepatrial.analysis.derive import RELATEDNESS, FormEntry, ParticipantData, Value
 from hepatrial.protocol.model import Event, EventKind, Item, Protocol
@@ -135,6 +134,7 @@ def v(name, label, type="Char", codelist="", origin="Collected", key=0) -> Varia
 # --- helpers ----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def ascii_unit(unit: str | None) -> str:
     """A unit as CDISC and UCUM spell it in ASCII: ``µmol/L`` → ``umol/L``, ``°C`` → ``Cel``."""
     if not unit:
@@ -144,6 +144,7 @@ def ascii_unit(unit: str | None) -> str:
     return unit.replace("µ", "u").replace("μ", "u")
 
 
+@functools.lru_cache(maxsize=256)
 def ucum(unit: str | None, quantity: str | None = None) -> str:
     """The UCUM code of a protocol unit, from the unit registry when it knows the quantity."""
     if not unit:
@@ -203,6 +204,8 @@ class _Trial:
         self.interventions = {i.code: i for arm in protocol.arms for i in arm.interventions}
         self.events = {e.oid: e for e in protocol.events}
         self.labs = {}
+        self.lab_tests: dict[str, dict] = {}
+        """LB's columns that depend only on the item (:func:`_lab_test`), filled as met."""
         for item in self.items.values():
             cdisc = next((c.code for c in item.codes if c.system == "CDISC"), None)
             if cdisc in LAB_TESTS:
@@ -495,19 +498,30 @@ def _lb(trial: _Trial, p, details, base, reference) -> list[dict]:
             if code is None:
                 continue
             item = trial.items[oid]
-            test, category, specimen = LAB_TESTS[code]
-            loinc = next((c.code for c in item.codes if c.system == "LOINC"), "")
             entered_unit = detail.units.get(oid) or item.canonical_unit or ""
             rows.append({
-                **base, "LBTESTCD": code, "LBTEST": test, "LBCAT": category,
-                "LBLOINC": loinc, "LBORRES": (value.entered or value.text).strip(),
+                **base, **_lab_test(trial, oid, code),
+                "LBORRES": (value.entered or value.text).strip(),
                 "LBORRESU": ascii_unit(entered_unit),
                 "LBSTRESC": _text(value.number), "LBSTRESN": _number(value.number),
-                "LBSTRESU": ucum(item.canonical_unit, item.quantity), "LBSPEC": specimen,
                 "VISITNUM": visitnum, "VISIT": visit, "LBDTC": _iso(form.visit_date),
                 "LBDY": study_day(form.visit_date, reference),
             })  # fmt: skip
     return rows
+
+
+def _lab_test(trial: _Trial, oid: str, code: str) -> dict:
+    """What LB says of every value of the item: test, category, LOINC, unit, specimen."""
+    known = trial.lab_tests.get(oid)
+    if known is None:
+        item = trial.items[oid]
+        test, category, specimen = LAB_TESTS[code]
+        loinc = next((c.code for c in item.codes if c.system == "LOINC"), "")
+        known = trial.lab_tests[oid] = {
+            "LBTESTCD": code, "LBTEST": test, "LBCAT": category, "LBLOINC": loinc,
+            "LBSTRESU": ucum(item.canonical_unit, item.quantity), "LBSPEC": specimen,
+        }  # fmt: skip
+    return known
 
 
 def _rs(trial: _Trial, p, details, base, reference) -> list[dict]:
@@ -581,7 +595,7 @@ def _component_points(table, name: str, value: Value, unit: str | None, item: It
         else:
             symbol = resolve_unit(item.quantity or name, unit or "").symbol
             bands = table.bands_for(name, symbol)
-        return int(bands.points(np.asarray([number]))[0])
+        return int(bands.points_one(number))
     except (ValueError, KeyError, UnitError, TypeError):
         return None
 

@@ -22,10 +22,35 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from hepatrial.interop.sdtm import Dataset, Variable
 
 MAX_NAME, MAX_LABEL, MAX_CHAR, MAX_DATASET_NAME = 8, 40, 200, 8
 DATASET_JSON_VERSION = "1.1.0"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A dataset's values column by column, with each column's Dataset-JSON type and length.
+
+    Read once per dataset and shared by the v5 check, both writers and the define file: at
+    10,000 participants LB and RS hold a million rows, and reading each column again for every
+    use was most of the export's time.
+    """
+
+    values: dict[str, list]
+    kinds: dict[str, str]
+    lengths: dict[str, int]
+
+
+def columns_of(dataset: Dataset) -> Columns:
+    values, kinds, lengths = {}, {}, {}
+    for var in dataset.variables:
+        column = values[var.name] = dataset.column(var.name)
+        kinds[var.name] = _kind(var, column)
+        lengths[var.name] = _length(var, column)
+    return Columns(values, kinds, lengths)
 
 
 class TransportLimitError(ValueError):
@@ -49,8 +74,9 @@ def _is_ascii(text: str) -> bool:
     return text.isascii()
 
 
-def v5_problems(dataset: Dataset) -> list[str]:
+def v5_problems(dataset: Dataset, columns: Columns | None = None) -> list[str]:
     """Every breach of the v5 limits: names ≤ 8, labels ≤ 40, ASCII, character values ≤ 200."""
+    columns = columns or columns_of(dataset)
     problems = []
     name = dataset.name
     if len(name) > MAX_DATASET_NAME or not name.isascii() or not name.isidentifier():
@@ -68,7 +94,7 @@ def v5_problems(dataset: Dataset) -> list[str]:
                             f"characters) is longer than {MAX_LABEL} or not ASCII")  # fmt: skip
         if var.type != "Char":
             continue
-        texts = [v for v in dataset.column(var.name) if isinstance(v, str)]
+        texts = [v for v in columns.values[var.name] if isinstance(v, str)]
         if "".join(texts).isascii() and max(map(len, texts), default=0) <= MAX_CHAR:
             continue  # the common case, checked at C speed; the loop below names each breach
         for number, row in enumerate(dataset.rows, start=1):
@@ -85,36 +111,44 @@ def v5_problems(dataset: Dataset) -> list[str]:
 
 def length(dataset: Dataset, var: Variable) -> int:
     """A character variable's length in bytes (UTF-8), at least 1; 8 for a number."""
+    return _length(var, dataset.column(var.name))
+
+
+def _length(var: Variable, column: list) -> int:
     if var.type != "Char":
         return 8
-    return max([1, *(_nbytes(v) for v in dataset.column(var.name) if isinstance(v, str))])
+    texts = [v for v in column if isinstance(v, str)]
+    if "".join(texts).isascii():
+        return max(1, max(map(len, texts), default=0))
+    return max([1, *map(_nbytes, texts)])
 
 
-def _frame(dataset: Dataset):
+def _frame(dataset: Dataset, columns: Columns):
     import pandas as pd
 
-    columns = {}
+    frame = {}
     for var in dataset.variables:
-        values = dataset.column(var.name)
+        values = columns.values[var.name]
         if var.type == "Char":
-            columns[var.name] = pd.Series([v if isinstance(v, str) else "" for v in values],
-                                          dtype=object)  # fmt: skip
+            frame[var.name] = pd.Series([v if isinstance(v, str) else "" for v in values],
+                                        dtype=object)  # fmt: skip
         else:
-            columns[var.name] = pd.Series(
+            frame[var.name] = pd.Series(
                 [float(v) if v is not None else math.nan for v in values], dtype="float64"
             )
-    return pd.DataFrame(columns, columns=[var.name for var in dataset.variables])
+    return pd.DataFrame(frame, columns=[var.name for var in dataset.variables])
 
 
-def write_xpt(dataset: Dataset, path: Path) -> None:
+def write_xpt(dataset: Dataset, path: Path, columns: Columns | None = None) -> None:
     """``DATASET.xpt`` in SAS transport version 5; refuses a dataset v5 cannot hold."""
     import pyreadstat
 
-    problems = v5_problems(dataset)
+    columns = columns or columns_of(dataset)
+    problems = v5_problems(dataset, columns)
     if problems:
         raise TransportLimitError(problems)
     pyreadstat.write_xport(
-        _frame(dataset), str(path), file_label=dataset.label,
+        _frame(dataset, columns), str(path), file_label=dataset.label,
         column_labels=[var.label for var in dataset.variables],
         table_name=dataset.name, file_format_version=5,
     )  # fmt: skip
@@ -145,43 +179,47 @@ def _stamp(moment: dt.datetime) -> str:
 
 def data_type(var: Variable, dataset: Dataset) -> str:
     """Dataset-JSON dataType: ``integer`` for a number column of whole numbers, else ``double``."""
+    return _kind(var, dataset.column(var.name))
+
+
+def _kind(var: Variable, column: list) -> str:
     if var.type == "Char":
         return "string"
-    values = [v for v in dataset.column(var.name) if v is not None]
-    return "integer" if all(float(v).is_integer() for v in values) else "double"
+    numbers = np.asarray([v for v in column if v is not None], dtype=float)
+    whole = np.isfinite(numbers) & (numbers == np.floor(numbers))
+    return "integer" if bool(whole.all()) else "double"
 
 
 def item_oid(dataset: Dataset, var: Variable) -> str:
     return f"IT.{dataset.name}.{var.name}"
 
 
-def dataset_json(dataset: Dataset, info: FileInfo) -> dict:
+_JSON_VALUE = {"integer": int, "double": float, "string": str}
+
+
+def _json_column(values: list, kind: str) -> list:
+    convert = _JSON_VALUE[kind]
+    if kind == "string" and all(type(v) is str for v in values):
+        return values
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else convert(v)
+            for v in values]  # fmt: skip
+
+
+def dataset_json(dataset: Dataset, info: FileInfo, columns: Columns | None = None) -> dict:
     """The Dataset-JSON 1.1 document of one dataset."""
-    columns, kinds = [], []
+    facts = columns or columns_of(dataset)
+    columns_meta = []
     for var in dataset.variables:
-        kind = data_type(var, dataset)
-        kinds.append(kind)
+        kind = facts.kinds[var.name]
         column = {"itemOID": item_oid(dataset, var), "name": var.name, "label": var.label,
                   "dataType": kind}  # fmt: skip
         if kind == "string":
-            column["length"] = length(dataset, var)
+            column["length"] = facts.lengths[var.name]
         if var.key:
             column["keySequence"] = var.key
-        columns.append(column)
-    rows = []
-    for row in dataset.rows:
-        values = []
-        for var, kind in zip(dataset.variables, kinds, strict=True):
-            value = row.get(var.name)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                values.append(None)
-            elif kind == "integer":
-                values.append(int(value))
-            elif kind == "double":
-                values.append(float(value))
-            else:
-                values.append(str(value))
-        rows.append(values)
+        columns_meta.append(column)
+    converted = [_json_column(facts.values[v.name], facts.kinds[v.name]) for v in dataset.variables]
+    rows = [list(row) for row in zip(*converted, strict=True)] if converted else []
     document = {
         "datasetJSONCreationDateTime": _stamp(info.created),
         "datasetJSONVersion": DATASET_JSON_VERSION,
@@ -191,15 +229,18 @@ def dataset_json(dataset: Dataset, info: FileInfo) -> dict:
         "studyOID": info.study, "metaDataVersionOID": info.metadata_version,
         "metaDataRef": "define.json", "itemGroupOID": f"IG.{dataset.name}",
         "records": len(rows), "name": dataset.name, "label": dataset.label,
-        "columns": columns, "rows": rows,
+        "columns": columns_meta, "rows": rows,
     }  # fmt: skip
     if info.last_modified:
         document["dbLastModifiedDateTime"] = _stamp(info.last_modified)
     return document
 
 
-def write_dataset_json(dataset: Dataset, path: Path, info: FileInfo) -> None:
-    path.write_text(json.dumps(dataset_json(dataset, info), ensure_ascii=False) + "\n", "utf-8")
+def write_dataset_json(
+    dataset: Dataset, path: Path, info: FileInfo, columns: Columns | None = None
+) -> None:
+    document = dataset_json(dataset, info, columns)
+    path.write_text(json.dumps(document, ensure_ascii=False) + "\n", "utf-8")
 
 
 CODELISTS = {
@@ -224,18 +265,24 @@ CODELISTS = {
 
 
 def define(datasets: Sequence[Dataset], info: FileInfo, *, blinded: bool,
-           formats: Sequence[str]) -> dict:  # fmt: skip
-    """Define-style metadata (JSON): every dataset and variable the export wrote."""
+           formats: Sequence[str], facts: Sequence[tuple[dict, dict]] | None = None,
+           ) -> dict:  # fmt: skip
+    """Define-style metadata (JSON): every dataset and variable the export wrote.
+
+    ``facts``: each dataset's (kinds, lengths) by variable when the caller has them already.
+    """
     groups = []
     used = set()
-    for d in datasets:
+    if facts is None:
+        facts = [(c.kinds, c.lengths) for c in map(columns_of, datasets)]
+    for d, (kinds, lengths) in zip(datasets, facts, strict=True):
         items = []
         for var in d.variables:
             if var.codelist:
                 used.add(var.codelist)
             items.append({
                 "OID": item_oid(d, var), "Name": var.name, "Label": var.label,
-                "SASType": var.type, "DataType": data_type(var, d), "Length": length(d, var),
+                "SASType": var.type, "DataType": kinds[var.name], "Length": lengths[var.name],
                 "KeySequence": var.key or None, "CodeList": var.codelist or None,
                 "Origin": var.origin,
             })  # fmt: skip
@@ -261,22 +308,27 @@ def write_all(
     datasets: Sequence[Dataset], out: Path, info: FileInfo, *, blinded: bool,
     formats: Sequence[str] = ("xpt", "json"),
 ) -> list[Path]:  # fmt: skip
-    """Write every dataset in each format and ``define.json``; checks v5 before writing any."""
+    """Write every dataset in each format and ``define.json``; checks v5 before writing any.
+
+    Each dataset's columns are read once (:class:`Columns`) and dropped once it is written.
+    """
     if "xpt" in formats:
         check_transport(datasets)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, facts = [], []
     for d in datasets:
+        columns = columns_of(d)
+        facts.append((columns.kinds, columns.lengths))
         if "xpt" in formats:
             path = out / f"{d.name.lower()}.xpt"
-            write_xpt(d, path)
+            write_xpt(d, path, columns)
             written.append(path)
         if "json" in formats:
             path = out / f"{d.name.lower()}.json"
-            write_dataset_json(d, path, info)
+            write_dataset_json(d, path, info, columns)
             written.append(path)
     path = out / "define.json"
-    document = define(datasets, info, blinded=blinded, formats=formats)
+    document = define(datasets, info, blinded=blinded, formats=formats, facts=facts)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", "utf-8")
     written.append(path)
     return written
