@@ -55,7 +55,7 @@ ADAE_COLUMNS = ("STUDYID", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AESEV", "AE
                 "AEREL", "ASTDT", "ASTDY", "AENDT", "TRTEMFL", "INFRFL")  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """One item value: normalized text (ISO date, choice code, ``true``/``false``, number), the
     number in the item's canonical unit, and the text as typed (an adverse event's own words)."""
@@ -65,7 +65,7 @@ class Value:
     entered: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class FormEntry:
     """One filled form: at which event (or intervention) and visit date, with its values."""
 
@@ -75,7 +75,7 @@ class FormEntry:
     values: dict[str, Value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DerivedEntry:
     """A derived item's value at one visit, as stored (the score's number, or a class letter)."""
 

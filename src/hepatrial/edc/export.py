@@ -193,19 +193,25 @@ def participant_data(people: list[Participant], slots: dict) -> list[Participant
             "text",
         )  # fmt: skip
     )
-    for record, participant, event, form, visit_date, oid, normalized, number, text in values:
+    names: dict[str, str] = {}  # one string per OID and event, not one per row
+    for row in values.iterator(chunk_size=5000):
+        record, participant, event, form, visit_date, oid, normalized, number, text = row
         entry = entries.get(record)
         if entry is None:
+            event, form = names.setdefault(event, event), names.setdefault(form, form)
             entry = entries[record] = FormEntry(event, form, visit_date, {})
             forms[participant].append(entry)
-        entry.values[oid] = Value(normalized, number, text)
+        entry.values[names.setdefault(oid, oid)] = Value(normalized, number, text)
     derived: dict[int, list[DerivedEntry]] = defaultdict(list)
     rows = DerivedValue.objects.filter(visit__participant__in=people)
-    for participant, *entry in rows.order_by("visit__visit_date", "pk").values_list(
+    for participant, event, on, oid, number, text in rows.order_by(
+        "visit__visit_date", "pk"
+    ).values_list(
         "visit__participant_id", "visit__event_oid", "visit__visit_date", "item_oid", "number",
         "text",
-    ):  # fmt: skip
-        derived[participant].append(DerivedEntry(*entry))
+    ).iterator(chunk_size=5000):  # fmt: skip
+        event, oid = names.setdefault(event, event), names.setdefault(oid, oid)
+        derived[participant].append(DerivedEntry(event, on, oid, number, text))
     deviating = set(
         Deviation.objects.filter(participant__in=people).values_list("participant_id", flat=True)
     )
