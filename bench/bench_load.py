@@ -418,13 +418,10 @@ def server_pids(server: subprocess.Popen) -> list[int]:
     return pids
 
 
-def backend_pids() -> list[int]:
+def backend_pids(conn) -> list[int]:
     """The PostgreSQL backends connected to the benchmark's database (the server's)."""
-    import psycopg
-
-    with psycopg.connect(f"{_trial.PG_SERVER}/postgres") as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE])
-        return [r[0] for r in rows]
+    rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE])
+    return [r[0] for r in rows]
 
 
 def machine_busy() -> tuple[float, float]:
@@ -434,23 +431,41 @@ def machine_busy() -> tuple[float, float]:
     return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
 
 
-class Usage:
-    """CPU seconds over the load: the load generator, the server, its database backends, and
-    the whole machine (2 cores, shared with other work)."""
+class Usage(threading.Thread):
+    """CPU seconds over the load: the server, its PostgreSQL backends, the load generator and
+    the whole machine (2 cores, shared with other work). The backends are sampled twice a
+    second, because a worker's connection is closed and opened anew after a minute."""
 
     def __init__(self, server: subprocess.Popen) -> None:
-        self.server = server
-        self.pids = server_pids(server) + backend_pids()
-        self.before = cpu_of(self.pids)
+        import psycopg
+
+        super().__init__(name="usage", daemon=True)
+        self.done = threading.Event()
+        self.conn = psycopg.connect(f"{_trial.PG_SERVER}/postgres", autocommit=True)
+        self.workers = server_pids(server)
+        self.first = cpu_of(self.workers + backend_pids(self.conn))
+        self.last = dict(self.first)
         self.self_before = time.process_time()
         self.machine_before = machine_busy()
+        self.start()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid, seconds in cpu_of(self.workers + backend_pids(self.conn)).items():
+            self.first.setdefault(pid, 0.0)  # opened during the load
+            self.last[pid] = seconds
 
     def report(self) -> str:
-        after = cpu_of(self.pids)
-        spent = {p: after[p] - self.before.get(p, 0.0) for p in after}
-        ours = set(server_pids(self.server))
-        server = sum(v for p, v in spent.items() if p in ours)
-        database = sum(v for p, v in spent.items() if p not in ours)
+        self.done.set()
+        self.join()
+        self.sample()
+        self.conn.close()
+        spent = {pid: self.last[pid] - self.first[pid] for pid in self.last}
+        server = sum(v for pid, v in spent.items() if pid in self.workers)
+        database = sum(v for pid, v in spent.items() if pid not in self.workers)
         busy, total = (b - a for a, b in zip(self.machine_before, machine_busy(), strict=True))
         client = time.process_time() - self.self_before
         return (f"CPU seconds over the load: server {server:.0f}, its PostgreSQL backends "
