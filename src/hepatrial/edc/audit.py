@@ -78,9 +78,12 @@ def current_batch() -> list[AuditEvent] | None:
 def _append(events: list[AuditEvent]) -> None:
     if not events:
         return
-    with transaction.atomic():
-        AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        head = AuditHead.objects.select_for_update().get(pk=1)
+    # Inside a service's transaction no savepoint of its own: if this fails, so does the service.
+    with transaction.atomic(savepoint=False):
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:  # the first record ever
+            AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+            head = AuditHead.objects.select_for_update().get(pk=1)
         previous = head.last_hash
         for event in events:
             event.previous_hash = previous

@@ -8,7 +8,7 @@ participant's most recent value. Each result keeps the inputs it used and the fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -98,13 +98,17 @@ class DerivedChange:
 
 
 def visit_changes(
-    participant: Participant, visit: Visit, protocol: Protocol
-) -> tuple[dict[str, object], list[DerivedChange]]:
-    """Every derived item of the visit recomputed from its stored values: (values, changes)."""
-    at_visit = {
-        row.item_oid: stored_input(row)
-        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
-    }
+    participant: Participant, visit: Visit, protocol: Protocol,
+    values: Iterable[ItemValue] | None = None,
+) -> tuple[dict[str, object], list[DerivedChange]]:  # fmt: skip
+    """Every derived item of the visit recomputed from its stored values: (values, changes).
+
+    ``values``: the visit's item values as they are now, when the caller holds them (the save
+    that has just written them); otherwise they are read.
+    """
+    if values is None:
+        values = ItemValue.objects.filter(form_record__visit=visit, status="value").order_by("id")
+    at_visit = {row.item_oid: stored_input(row) for row in values if row.status == "value"}
     existing = {d.item_oid: d for d in visit.derived.all()}
     results: dict[str, object] = {}
     changes: list[DerivedChange] = []
@@ -130,24 +134,36 @@ def visit_changes(
     return results, changes
 
 
-def apply_change(visit: Visit, change: DerivedChange) -> DerivedValue:
-    """Write one change (inside the caller's audited transaction)."""
-    if change.old is None:
-        return DerivedValue.objects.create(visit=visit, item_oid=change.item_oid, **change.fields)
-    row = change.old
-    for name, field_value in change.fields.items():
-        setattr(row, name, field_value)
-    row.save(update_fields=list(change.fields))
-    return row
+def apply_changes(visit: Visit, changes: list[DerivedChange]) -> list[DerivedValue]:
+    """Write ``changes`` (inside the caller's audited transaction): the new rows in one
+    statement, the changed ones in another; the rows in the order of ``changes``."""
+    rows, new, changed = [], [], []
+    for change in changes:
+        if change.old is None:
+            row = DerivedValue(visit=visit, item_oid=change.item_oid, **change.fields)
+            new.append(row)
+        else:
+            row = change.old
+            for name, field_value in change.fields.items():
+                setattr(row, name, field_value)
+            changed.append(row)
+        rows.append(row)
+    DerivedValue.objects.bulk_create(new)
+    if changed:
+        DerivedValue.objects.bulk_update(changed, list(changes[0].fields))
+    return rows
 
 
 def derive_visit(
-    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> dict[str, object]:
-    """Recompute every derived item whose inputs the visit collects; return the new values."""
-    results, changes = visit_changes(participant, visit, protocol)
-    for change in changes:
-        row = apply_change(visit, change)
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol,
+    values: Iterable[ItemValue] | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """Recompute every derived item whose inputs the visit collects; return the new values.
+
+    ``values``: the visit's item values as just written, when the caller holds them.
+    """
+    results, changes = visit_changes(participant, visit, protocol, values)
+    for change, row in zip(changes, apply_changes(visit, changes), strict=True):
         inputs = change.fields["inputs"]
         audit.record(
             "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,

@@ -133,7 +133,21 @@ def _check_status(participant: Participant, protocol: Protocol, event_oid: str) 
                                          participant=participant.screening_number))  # fmt: skip
 
 
-def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
+def _record(participant: Participant, visit: Visit, form: Form, repeat: int | None) -> FormRecord:
+    """The record to save into, its row locked, after refusing a locked visit or record.
+
+    A record not on file yet comes back unsaved: the save inserts it once, with its first
+    version (a save that changes nothing still files it, at version 0).
+    """
+    wanted = repeat if form.repeating else 0
+    record = None
+    if wanted is not None:
+        record = (
+            FormRecord.objects.select_for_update()
+            .filter(visit=visit, form_oid=form.oid, repeat=wanted)
+            .first()
+        )
+    refuse_if_locked(participant, visit, record=record)
     if repeat is None:
         if not form.repeating:
             repeat = 0
@@ -142,10 +156,10 @@ def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
             repeat = 0 if last is None else last.repeat + 1
     elif repeat and not form.repeating:
         raise ValidationFailed({"form": Problem("form.does_not_repeat", form=form.oid)})
-    record, _ = FormRecord.objects.get_or_create(
-        visit=visit, form_oid=form.oid, repeat=repeat, defaults={"protocol_hash": ""}
-    )
-    return FormRecord.objects.select_for_update().get(pk=record.pk)
+    if record is None:
+        return FormRecord(visit=visit, form_oid=form.oid, repeat=repeat, protocol_hash="")
+    record.visit = visit  # the visit already held, not read again through the record
+    return record
 
 
 def _changes_since(record: FormRecord, version: int) -> list[Problem]:
@@ -238,16 +252,18 @@ def save_form(
 
     _check_status(participant, protocol, event_oid)
     visit = _visit(actor, participant, protocol, form, event_oid, visit_repeat)
-    refuse_if_locked(participant, visit, form_oid=form.oid, repeat=repeat if form.repeating else 0)
-    record = _record(visit, form, repeat)
+    record = _record(participant, visit, form, repeat)
     if record.version != base_version:
-        changes = _changes_since(record, base_version)
+        changes = _changes_since(record, base_version) if record.pk else []
         stale = Problem("form.stale", form=form.label, event=event_label(protocol, event_oid),
                         base_version=base_version, current_version=record.version,
                         changes=changes)  # fmt: skip
         raise StaleForm(stale, record.version, changes)
 
-    existing = {v.item_oid: v for v in record.values.all()}
+    # The visit's values, read once: this record's are what the save compares with, and all of
+    # them, as written below, are the inputs of the visit's derived scores.
+    at_visit = list(ItemValue.objects.filter(form_record__visit=visit).order_by("id"))
+    existing = {v.item_oid: v for v in at_visit if v.form_record_id == record.pk}
     checked, errors = _validate(form, values, existing, set(confirmed))
     errors |= _visit_date_errors(participant, protocol, visit, visit_date)
     errors |= check_rules(protocol, participant, form, checked, existing)
@@ -258,10 +274,17 @@ def save_form(
     if errors:
         raise ValidationFailed(errors)
     if not changed and not date_changes:
+        if record.pk is None:
+            record.save()
         return SaveResult(form_version=record.version)
 
     old_shown = {oid: _shown(existing.get(oid)) for oid in changed}
     new_version = record.version + 1
+    record.version = new_version
+    record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
+    record.protocol_hash = protocol_version.content_hash
+    record.protocol_version = protocol_version
+    record.save()
     where = {"form": form.oid, "event": event_oid, "record": record.pk, "version": new_version}
     rows = _write_values(record, [checked[oid] for oid in changed], existing)
     for oid, row in zip(changed, rows, strict=True):
@@ -274,11 +297,6 @@ def save_form(
             context=where | ({"warnings_confirmed": stored_warnings(value)}
                              if value.warnings else {}),
         )  # fmt: skip
-    record.version = new_version
-    record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
-    record.protocol_hash = protocol_version.content_hash
-    record.protocol_version = protocol_version
-    record.save()
 
     deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form,
                                  protocol)  # fmt: skip
@@ -290,8 +308,10 @@ def save_form(
             object_id=participant.pk, participant=participant.screening_number,
             site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
         )  # fmt: skip
-    derived = derive_visit(actor, participant, visit, protocol)
-    after_change_saved(actor, participant, visit, record, changed)
+    added = [row for oid, row in zip(changed, rows, strict=True) if oid not in existing]
+    derived = derive_visit(actor, participant, visit, protocol, values=at_visit + added)
+    after_change_saved(actor, participant, visit, record, changed, protocol=protocol,
+                       replaced=[oid for oid in changed if oid in existing])  # fmt: skip
     if blinded_form:
         deviations += after_intervention_saved(actor, participant, visit, protocol)
     update_automatic_queries(actor, participant, protocol)
@@ -300,6 +320,11 @@ def save_form(
             submission_id=submission_id, form_record=record, version=new_version
         )
     return SaveResult(new_version, changed, deviations, derived)
+
+
+VALUE_FIELDS = ["status", "text", "unit_entered", "number", "normalized_text", "canonical_unit",
+                "warnings"]  # fmt: skip
+"""What a save writes of an item value (the keys of ``fields`` in :func:`_write_values`)."""
 
 
 def stored_warnings(value: CheckedValue) -> list[dict]:
@@ -311,8 +336,9 @@ def stored_warnings(value: CheckedValue) -> list[dict]:
 def _write_values(
     record: FormRecord, values: list[CheckedValue], existing: dict[str, ItemValue]
 ) -> list[ItemValue]:
-    """Update the rows that exist, insert the new ones in one statement; rows in input order."""
-    rows, new = [], []
+    """Update the rows that exist in one statement, insert the new ones in another; the rows in
+    input order."""
+    rows, new, updated = [], [], []
     for value in values:
         fields = {
             "status": value.status, "text": value.text, "unit_entered": value.unit_entered or "",
@@ -326,8 +352,10 @@ def _write_values(
         else:
             for name, field_value in fields.items():
                 setattr(row, name, field_value)
-            row.save(update_fields=list(fields))
+            updated.append(row)
         rows.append(row)
+    if updated:
+        ItemValue.objects.bulk_update(updated, VALUE_FIELDS)
     ItemValue.objects.bulk_create(new)
     return rows
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from hepatrial.edc import audit
@@ -446,23 +446,24 @@ class _Data:
 
 
 def _load(participant: Participant, protocol: Protocol) -> _Data:
-    visits = list(Visit.objects.filter(participant=participant))
+    deviated = Deviation.objects.filter(participant=participant, kind="visit_out_of_window",
+                                        visit=OuterRef("pk"))  # fmt: skip
+    visits = list(Visit.objects.filter(participant=participant).annotate(deviated=Exists(deviated)))
     records = {
         (r.visit_id, r.form_oid, r.repeat): r
         for r in FormRecord.objects.filter(visit__participant=participant)
     }
     values: dict[tuple[int, str, int], dict[str, ItemValue]] = {}
-    rows = ItemValue.objects.filter(form_record__visit__participant=participant).select_related(
-        "form_record")  # fmt: skip
+    rows = (
+        ItemValue.objects.filter(form_record__visit__participant=participant)
+        .select_related("form_record")
+        .order_by("id")  # the order the rules meet values in, and so raise queries in
+    )
     for row in rows:
         record = row.form_record
         values.setdefault((record.visit_id, record.form_oid, record.repeat), {})[row.item_oid] = row
-    deviated = set(
-        Deviation.objects.filter(participant=participant, kind="visit_out_of_window")
-        .exclude(visit=None)
-        .values_list("visit_id", flat=True)
-    )
-    return _Data(protocol, visits, records, values, deviated, timezone.localdate())
+    out_of_window = {visit.pk for visit in visits if visit.deviated}
+    return _Data(protocol, visits, records, values, out_of_window, timezone.localdate())
 
 
 def _shown(row: ItemValue) -> str:
