@@ -1,7 +1,7 @@
 """One participant's visits, form records and item values, read once by a save and kept current.
 
 A save (:func:`~hepatrial.edc.services.forms.save_form`) reads the casebook of the participant
-whose row it has locked, in three queries, and everything after that reads it instead of the
+whose row it has locked, in one query, and everything after that reads it instead of the
 database: the visit it saves into, the values the form already has, the cross-item rules and
 the derived scores that take an item from another visit, and the automatic queries. As the save
 writes, it tells the casebook (:meth:`Casebook.saved`), so what the later steps read is what a
@@ -26,6 +26,8 @@ from hepatrial.edc.services.values import ValueRow
 
 Place = tuple[int, str, int]
 """A form record's place: visit id, form OID, repeat."""
+_RECORD_FIELDS = ("forms__id", "forms__form_oid", "forms__repeat", "forms__updated_at")
+_VALUE_FIELDS = tuple(f"forms__values__{name}" for name in ValueRow.FIELDS)
 
 
 @dataclass(frozen=True)
@@ -50,31 +52,43 @@ class Casebook:
 
     @classmethod
     def load(cls, participant: Participant) -> Casebook:
+        """Read the casebook in one query: the visits, outer-joined to their records and
+        those to their values (one row per value, or per visit or record without any)."""
         deviated = Deviation.objects.filter(participant=participant, kind="visit_out_of_window",
                                             visit=OuterRef("pk"))  # fmt: skip
-        visits = list(
-            Visit.objects.filter(participant=participant).annotate(deviated=Exists(deviated))
-        )
-        records = {
-            (visit_id, form_oid, repeat): RecordRow(pk, updated_at)
-            for pk, visit_id, form_oid, repeat, updated_at in FormRecord.objects.filter(
-                visit__participant=participant
-            )
-            .order_by("id")
-            .values_list("id", "visit_id", "form_oid", "repeat", "updated_at")
-        }
-        values: dict[Place, dict[str, ValueRow]] = {}
-        place = ("form_record__visit_id", "form_record__form_oid", "form_record__repeat")
+        visit_fields = [f.attname for f in Visit._meta.concrete_fields]
         rows = (
-            ItemValue.objects.filter(form_record__visit__participant=participant)
-            .order_by("id")  # the order the rules meet values in, and so raise queries in
-            .values_list(*place, *ValueRow.FIELDS)
+            Visit.objects.filter(participant=participant)
+            .annotate(deviated=Exists(deviated))
+            .values_list(*visit_fields, "deviated", *_RECORD_FIELDS, *_VALUE_FIELDS)
         )
-        for visit_id, form_oid, repeat, *fields in rows:
-            row = ValueRow(*fields)
-            values.setdefault((visit_id, form_oid, repeat), {})[row.item_oid] = row
-        out_of_window = {visit.pk for visit in visits if visit.deviated}
-        return cls(visits, records, values, out_of_window, timezone.localdate())
+        visits: dict[int, Visit] = {}
+        records: dict[int, tuple[Place, RecordRow]] = {}
+        found: list[tuple[Place, ValueRow]] = []
+        width = len(visit_fields)
+        for row in rows:
+            visit_id = row[0]
+            if visit_id not in visits:
+                visit = Visit.from_db(connection.alias, visit_fields, row[:width])
+                visit.deviated = row[width]
+                visits[visit_id] = visit
+            record_id, form_oid, repeat, updated_at = row[width + 1 : width + 5]
+            if record_id is None:
+                continue
+            place = (visit_id, form_oid, repeat)
+            records[record_id] = (place, RecordRow(record_id, updated_at))
+            if row[width + 5] is not None:
+                found.append((place, ValueRow(*row[width + 5 :])))
+        values: dict[Place, dict[str, ValueRow]] = {}
+        for place, value in sorted(found, key=lambda f: f[1].id):  # the order the rules meet
+            values.setdefault(place, {})[value.item_oid] = value  # values in, and raise queries
+        return cls(
+            list(visits.values()),
+            {place: record for _, (place, record) in sorted(records.items())},
+            values,
+            {visit.pk for visit in visits.values() if visit.deviated},
+            timezone.localdate(),
+        )
 
     def visit(self, event_oid: str, repeat: int) -> Visit | None:
         return next((v for v in self.visits if v.event_oid == event_oid and v.repeat == repeat),

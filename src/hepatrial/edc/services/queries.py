@@ -638,13 +638,17 @@ def update_automatic_queries(
     Runs inside the calling service's transaction (``save_form``, which passes the casebook it
     holds); ``actor`` is who made the change, named in the thread and the audit trail.
     """
+    casebook = casebook or Casebook.load(participant)
     conditions = automatic_conditions(participant, protocol, casebook)
-    on_file = {
-        _place_of(q): q
-        for q in Query.objects.select_for_update(of=("self",))
-        .filter(participant=participant, kind=Kind.AUTOMATIC)
-        .select_related("participant__site", "visit")
-    }
+    visits = {visit.pk: visit for visit in casebook.visits}
+    on_file = {}
+    for query in Query.objects.select_for_update().filter(
+        participant=participant, kind=Kind.AUTOMATIC
+    ):
+        query.participant = participant  # both held already: not read again with each query
+        if query.visit_id in visits:
+            query.visit = visits[query.visit_id]
+        on_file[_place_of(query)] = query
     now = timezone.now()
     for place, condition in conditions.items():
         query = on_file.get(place)
