@@ -48,9 +48,11 @@ def _round(context, url: str, numbers: list[str], requesters: int) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--database", default="hepatrial_bench_allocation",
+                        help="the throwaway database to create (and drop at the end)")  # fmt: skip
     options, _ = parser.parse_known_args()
     per_round = 64 if options.quick else 160
-    url = _trial.fresh_database("hepatrial_bench_allocation")
+    url = _trial.fresh_database(options.database)
     _trial.setup_django(url)
     from django.db import connections
 
@@ -76,7 +78,7 @@ def main() -> None:
         f"16 requesters / 1 requester: {many_rate / one_rate:.2f}x ({per_round} allocations a "
         "round, all in stratum CPCLASS=B, so every claim queues on one cursor row)"
     )
-    _trial.drop_database("hepatrial_bench_allocation")
+    _trial.drop_database(options.database)
 
 
 if __name__ == "__main__":

@@ -184,15 +184,15 @@ def _claim(stratum: str, participant: Participant, username: str) -> AllocationS
     ).first()
     if slot is None:
         raise PreconditionFailed(Problem("allocation.stratum_used_up", stratum=stratum))
-    claimed = AllocationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(
-        participant=participant, allocated_at=timezone.now(), allocated_by=username
-    )
+    claim = {"participant": participant, "allocated_at": timezone.now(), "allocated_by": username}
+    claimed = AllocationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(**claim)
     if claimed != 1:
         raise PreconditionFailed(Problem("allocation.slot_used", stratum=stratum,
                                          sequence=slot.sequence))  # fmt: skip
     cursor.next_sequence += 1
     cursor.save(update_fields=["next_sequence"])
-    slot.refresh_from_db()
+    for name, value in claim.items():  # what the claim wrote, without reading the row again
+        setattr(slot, name, value)
     return slot
 
 

@@ -8,7 +8,7 @@ participant's most recent value. Each result keeps the inputs it used and the fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -16,14 +16,17 @@ from django.utils import timezone
 from hepatrial.edc import audit
 from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
-from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.edc.services.values import ValueRow, latest_value, stored_value
 from hepatrial.protocol.derivation import BOOLEAN_TEXT, Entered, as_entered, compute
 from hepatrial.protocol.model import DerivedItem, Protocol
 from hepatrial.scores import SCORES
 from hepatrial.scores.settings import ScoreSettings
 
+Latest = Callable[[str], "ItemValue | ValueRow | None"]
+"""The participant's most recent stored value of an item (see :func:`latest_value`)."""
 
-def stored_input(row: ItemValue | None) -> object:
+
+def stored_input(row: ItemValue | ValueRow | None) -> object:
     """A stored value as scores read it: number, date, code, or ``True``/``False``."""
     if row is None:
         return None
@@ -49,12 +52,14 @@ class Computed:
 
 
 def compute_derived(
-    participant: Participant, event_oid: str, protocol: Protocol, at_visit: Mapping[str, object]
-) -> list[Computed]:
+    participant: Participant, event_oid: str, protocol: Protocol, at_visit: Mapping[str, object],
+    latest: Latest | None = None,
+) -> list[Computed]:  # fmt: skip
     """Every derived item whose inputs the event collects, computed without saving anything.
 
     ``at_visit`` holds the visit's input values by item OID, as scores read them; an item the
-    event does not collect comes from the participant's most recent stored value. This is the
+    event does not collect comes from the participant's most recent stored value (``latest``,
+    when the caller holds the participant's values, else :func:`latest_value`). This is the
     one definition of how a score's inputs are gathered: saving and the live preview use it.
     """
     collected = collected_at(protocol, event_oid)
@@ -69,7 +74,8 @@ def compute_derived(
             if oid in collected:
                 value = at_visit.get(oid)
             else:
-                value = stored_input(latest_value(participant, oid))
+                row = latest(oid) if latest else latest_value(participant, oid)
+                value = stored_input(row)
             if isinstance(value, Entered):
                 value, units[name] = value.value, value.unit
             elif items[oid].canonical_unit:
@@ -98,18 +104,23 @@ class DerivedChange:
 
 
 def visit_changes(
-    participant: Participant, visit: Visit, protocol: Protocol
-) -> tuple[dict[str, object], list[DerivedChange]]:
-    """Every derived item of the visit recomputed from its stored values: (values, changes)."""
-    at_visit = {
-        row.item_oid: stored_input(row)
-        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
-    }
+    participant: Participant, visit: Visit, protocol: Protocol,
+    values: Iterable[ItemValue | ValueRow] | None = None, latest: Latest | None = None,
+) -> tuple[dict[str, object], list[DerivedChange]]:  # fmt: skip
+    """Every derived item of the visit recomputed from its stored values: (values, changes).
+
+    ``values`` and ``latest``: the visit's item values as they are now and the participant's
+    most recent value of an item, when the caller holds them (the save that has just written
+    them); otherwise they are read.
+    """
+    if values is None:
+        values = ItemValue.objects.filter(form_record__visit=visit, status="value").order_by("id")
+    at_visit = {row.item_oid: stored_input(row) for row in values if row.status == "value"}
     existing = {d.item_oid: d for d in visit.derived.all()}
     results: dict[str, object] = {}
     changes: list[DerivedChange] = []
     settings = protocol.score_settings()
-    for computed in compute_derived(participant, visit.event_oid, protocol, at_visit):
+    for computed in compute_derived(participant, visit.event_oid, protocol, at_visit, latest):
         derived, value, why_missing = computed.derived, computed.value, computed.why_missing
         number = value if isinstance(value, int | float) else None
         text = value if isinstance(value, str) else ""
@@ -130,24 +141,36 @@ def visit_changes(
     return results, changes
 
 
-def apply_change(visit: Visit, change: DerivedChange) -> DerivedValue:
-    """Write one change (inside the caller's audited transaction)."""
-    if change.old is None:
-        return DerivedValue.objects.create(visit=visit, item_oid=change.item_oid, **change.fields)
-    row = change.old
-    for name, field_value in change.fields.items():
-        setattr(row, name, field_value)
-    row.save(update_fields=list(change.fields))
-    return row
+def apply_changes(visit: Visit, changes: list[DerivedChange]) -> list[DerivedValue]:
+    """Write ``changes`` (inside the caller's audited transaction): the new rows in one
+    statement, the changed ones in another; the rows in the order of ``changes``."""
+    rows, new, changed = [], [], []
+    for change in changes:
+        if change.old is None:
+            row = DerivedValue(visit=visit, item_oid=change.item_oid, **change.fields)
+            new.append(row)
+        else:
+            row = change.old
+            for name, field_value in change.fields.items():
+                setattr(row, name, field_value)
+            changed.append(row)
+        rows.append(row)
+    DerivedValue.objects.bulk_create(new)
+    if changed:
+        DerivedValue.objects.bulk_update(changed, list(changes[0].fields))
+    return rows
 
 
 def derive_visit(
-    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> dict[str, object]:
-    """Recompute every derived item whose inputs the visit collects; return the new values."""
-    results, changes = visit_changes(participant, visit, protocol)
-    for change in changes:
-        row = apply_change(visit, change)
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol,
+    values: Iterable[ItemValue | ValueRow] | None = None, latest: Latest | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """Recompute every derived item whose inputs the visit collects; return the new values.
+
+    ``values`` and ``latest``: as :func:`visit_changes` takes them.
+    """
+    results, changes = visit_changes(participant, visit, protocol, values, latest)
+    for change, row in zip(changes, apply_changes(visit, changes), strict=True):
         inputs = change.fields["inputs"]
         audit.record(
             "derive", username=actor.username, object_type="derivedvalue", object_id=row.pk,

@@ -30,6 +30,7 @@ from hepatrial.edc.models import (
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.boundary import Writes, service
+from hepatrial.edc.services.casebook import Casebook
 from hepatrial.edc.services.derive import derive_visit
 from hepatrial.edc.services.interventions import after_intervention_saved
 from hepatrial.edc.services.lock_check import refuse_if_locked
@@ -45,6 +46,7 @@ from hepatrial.edc.services.schedule import (
     record_deviation,
     timed_events,
 )
+from hepatrial.edc.services.values import ValueRow
 from hepatrial.problems import MESSAGES, Problem, gettext_noop, several
 from hepatrial.protocol.model import EventKind, Form, Protocol
 from hepatrial.protocol.values import CheckedValue, EnteredValue, InvalidValue, check_value
@@ -101,15 +103,14 @@ def _form(protocol: Protocol, form_oid: str) -> Form:
 
 def _visit(
     actor: Actor, participant: Participant, protocol: Protocol, form: Form, event_oid: str,
-    visit_repeat: int,
+    visit_repeat: int, casebook: Casebook,
 ) -> Visit:  # fmt: skip
+    """The visit of the casebook to save into; a visit created here is not in it yet."""
     is_intervention = form.oid in intervention_forms(protocol)
     if not is_intervention and event_oid not in form.events:
         raise ValidationFailed({"form": Problem("form.not_at_event", form=form.oid,
                                                 event=event_oid)})  # fmt: skip
-    visit = Visit.objects.filter(
-        participant=participant, event_oid=event_oid, repeat=visit_repeat
-    ).first()
+    visit = casebook.visit(event_oid, visit_repeat)
     if visit is not None:
         return visit
     if is_intervention or (event_oid in timed_events(protocol) and protocol.randomized):
@@ -133,7 +134,21 @@ def _check_status(participant: Participant, protocol: Protocol, event_oid: str) 
                                          participant=participant.screening_number))  # fmt: skip
 
 
-def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
+def _record(participant: Participant, visit: Visit, form: Form, repeat: int | None) -> FormRecord:
+    """The record to save into, its row locked, after refusing a locked visit or record.
+
+    A record not on file yet comes back unsaved: the save inserts it once, with its first
+    version (a save that changes nothing still files it, at version 0).
+    """
+    wanted = repeat if form.repeating else 0
+    record = None
+    if wanted is not None:
+        record = (
+            FormRecord.objects.select_for_update()
+            .filter(visit=visit, form_oid=form.oid, repeat=wanted)
+            .first()
+        )
+    refuse_if_locked(participant, visit, record=record)
     if repeat is None:
         if not form.repeating:
             repeat = 0
@@ -142,10 +157,10 @@ def _record(visit: Visit, form: Form, repeat: int | None) -> FormRecord:
             repeat = 0 if last is None else last.repeat + 1
     elif repeat and not form.repeating:
         raise ValidationFailed({"form": Problem("form.does_not_repeat", form=form.oid)})
-    record, _ = FormRecord.objects.get_or_create(
-        visit=visit, form_oid=form.oid, repeat=repeat, defaults={"protocol_hash": ""}
-    )
-    return FormRecord.objects.select_for_update().get(pk=record.pk)
+    if record is None:
+        return FormRecord(visit=visit, form_oid=form.oid, repeat=repeat, protocol_hash="")
+    record.visit = visit  # the visit already held, not read again through the record
+    return record
 
 
 def _changes_since(record: FormRecord, version: int) -> list[Problem]:
@@ -160,7 +175,7 @@ def _changes_since(record: FormRecord, version: int) -> list[Problem]:
     ]  # fmt: skip
 
 
-def _shown(value: ItemValue | CheckedValue | None) -> str:
+def _shown(value: ValueRow | CheckedValue | None) -> str:
     if value is None:
         return ""
     if value.status != "value":
@@ -169,14 +184,14 @@ def _shown(value: ItemValue | CheckedValue | None) -> str:
     return f"{value.text} {unit}" if unit else value.text
 
 
-def _same(old: ItemValue | None, new: CheckedValue) -> bool:
+def _same(old: ValueRow | None, new: CheckedValue) -> bool:
     return old is not None and (old.status, old.text, old.unit_entered or None) == (
         new.status, new.text, new.unit_entered,
     )  # fmt: skip
 
 
 def _validate(
-    form: Form, values: Mapping[str, EnteredValue], existing: dict[str, ItemValue],
+    form: Form, values: Mapping[str, EnteredValue], existing: dict[str, ValueRow],
     confirmed: Collection[str],
 ) -> tuple[dict[str, CheckedValue], dict[str, Problem]]:  # fmt: skip
     items = {item.oid: item for item in form.items}
@@ -237,20 +252,23 @@ def save_form(
             return SaveResult(form_version=done.version, replayed=True)
 
     _check_status(participant, protocol, event_oid)
-    visit = _visit(actor, participant, protocol, form, event_oid, visit_repeat)
-    refuse_if_locked(participant, visit, form_oid=form.oid, repeat=repeat if form.repeating else 0)
-    record = _record(visit, form, repeat)
+    casebook = Casebook.load(participant)
+    visit = _visit(actor, participant, protocol, form, event_oid, visit_repeat, casebook)
+    if casebook.visit(event_oid, visit_repeat) is None:  # created: read again, in its place
+        casebook = Casebook.load(participant)
+        visit = casebook.visit(event_oid, visit_repeat)
+    record = _record(participant, visit, form, repeat)
     if record.version != base_version:
-        changes = _changes_since(record, base_version)
+        changes = _changes_since(record, base_version) if record.pk else []
         stale = Problem("form.stale", form=form.label, event=event_label(protocol, event_oid),
                         base_version=base_version, current_version=record.version,
                         changes=changes)  # fmt: skip
         raise StaleForm(stale, record.version, changes)
 
-    existing = {v.item_oid: v for v in record.values.all()}
+    existing = dict(casebook.values_of(visit, form.oid, record.repeat))
     checked, errors = _validate(form, values, existing, set(confirmed))
     errors |= _visit_date_errors(participant, protocol, visit, visit_date)
-    errors |= check_rules(protocol, participant, form, checked, existing)
+    errors |= check_rules(protocol, participant, form, checked, existing, casebook.latest)
     changed = [oid for oid, value in checked.items() if not _same(existing.get(oid), value)]
     date_changes = visit_date is not None and visit_date != visit.visit_date
     if (changed or (date_changes and visit.visit_date)) and record.version and not reason.strip():
@@ -258,12 +276,20 @@ def save_form(
     if errors:
         raise ValidationFailed(errors)
     if not changed and not date_changes:
+        if record.pk is None:
+            record.save()
         return SaveResult(form_version=record.version)
 
     old_shown = {oid: _shown(existing.get(oid)) for oid in changed}
     new_version = record.version + 1
+    record.version = new_version
+    record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
+    record.protocol_hash = protocol_version.content_hash
+    record.protocol_version = protocol_version
+    record.save()
     where = {"form": form.oid, "event": event_oid, "record": record.pk, "version": new_version}
     rows = _write_values(record, [checked[oid] for oid in changed], existing)
+    casebook.saved(visit, record, rows)
     for oid, row in zip(changed, rows, strict=True):
         value, old = checked[oid], existing.get(oid)
         audit.record(
@@ -274,14 +300,11 @@ def save_form(
             context=where | ({"warnings_confirmed": stored_warnings(value)}
                              if value.warnings else {}),
         )  # fmt: skip
-    record.version = new_version
-    record.updated_at, record.updated_by_id = timezone.now(), actor.user_id
-    record.protocol_hash = protocol_version.content_hash
-    record.protocol_version = protocol_version
-    record.save()
 
     deviations = _set_visit_date(actor, participant, visit, visit_date, reason, blinded_form,
                                  protocol)  # fmt: skip
+    if deviations:  # a visit-window deviation, which the automatic queries read
+        casebook.out_of_window.add(visit.pk)
     if blinded_form and participant.status == S.RANDOMIZED:
         participant.status = S.ON_STUDY
         participant.save(update_fields=["status"])
@@ -290,16 +313,23 @@ def save_form(
             object_id=participant.pk, participant=participant.screening_number,
             site=participant.site.code, item="status", old=S.RANDOMIZED, new=S.ON_STUDY,
         )  # fmt: skip
-    derived = derive_visit(actor, participant, visit, protocol)
-    after_change_saved(actor, participant, visit, record, changed)
+    at_visit = casebook.values_at(visit)
+    derived = derive_visit(actor, participant, visit, protocol, at_visit, casebook.latest)
+    after_change_saved(actor, participant, visit, record, changed, protocol=protocol,
+                       replaced=[oid for oid in changed if oid in existing])  # fmt: skip
     if blinded_form:
-        deviations += after_intervention_saved(actor, participant, visit, protocol)
-    update_automatic_queries(actor, participant, protocol)
+        deviations += after_intervention_saved(actor, participant, visit, protocol, at_visit)
+    update_automatic_queries(actor, participant, protocol, casebook)
     if submission_id:
         Submission.objects.create(
             submission_id=submission_id, form_record=record, version=new_version
         )
     return SaveResult(new_version, changed, deviations, derived)
+
+
+VALUE_FIELDS = ["status", "text", "unit_entered", "number", "normalized_text", "canonical_unit",
+                "warnings"]  # fmt: skip
+"""What a save writes of an item value (the keys of ``fields`` in :func:`_write_values`)."""
 
 
 def stored_warnings(value: CheckedValue) -> list[dict]:
@@ -309,25 +339,27 @@ def stored_warnings(value: CheckedValue) -> list[dict]:
 
 
 def _write_values(
-    record: FormRecord, values: list[CheckedValue], existing: dict[str, ItemValue]
+    record: FormRecord, values: list[CheckedValue], existing: dict[str, ValueRow]
 ) -> list[ItemValue]:
-    """Update the rows that exist, insert the new ones in one statement; rows in input order."""
-    rows, new = [], []
+    """Update the rows that exist in one statement, insert the new ones in another; the rows in
+    input order."""
+    rows, new, updated = [], [], []
     for value in values:
         fields = {
             "status": value.status, "text": value.text, "unit_entered": value.unit_entered or "",
             "number": value.number, "normalized_text": value.normalized_text or "",
             "canonical_unit": value.canonical_unit or "", "warnings": stored_warnings(value),
         }  # fmt: skip
-        row = existing.get(value.item_oid)
-        if row is None:
-            row = ItemValue(form_record=record, item_oid=value.item_oid, **fields)
+        row = ItemValue(form_record=record, item_oid=value.item_oid, **fields)
+        old = existing.get(value.item_oid)
+        if old is None:
             new.append(row)
         else:
-            for name, field_value in fields.items():
-                setattr(row, name, field_value)
-            row.save(update_fields=list(fields))
+            row.pk = old.id
+            updated.append(row)
         rows.append(row)
+    if updated:
+        ItemValue.objects.bulk_update(updated, VALUE_FIELDS)
     ItemValue.objects.bulk_create(new)
     return rows
 

@@ -9,12 +9,15 @@ recorded as a visit-window deviation by the form service.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils import timezone
 
 from hepatrial.edc import audit
 from hepatrial.edc.models import DerivedValue, ItemValue, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.schedule import record_deviation
+from hepatrial.edc.services.values import ValueRow
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import Intervention, Protocol
 
@@ -37,16 +40,19 @@ def intervention_for(protocol: Protocol, visit: Visit) -> Intervention | None:
 
 
 def after_intervention_saved(
-    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol
-) -> list[Problem]:
-    """Update the total dose and return the deviations found (already recorded and audited)."""
+    actor: Actor, participant: Participant, visit: Visit, protocol: Protocol,
+    at_visit: Iterable[ItemValue | ValueRow] | None = None,
+) -> list[Problem]:  # fmt: skip
+    """Update the total dose and return the deviations found (already recorded and audited).
+
+    ``at_visit``: the visit's values as they are now, when the caller holds them.
+    """
     intervention = intervention_for(protocol, visit)
     if intervention is None:
         return []
-    values = {
-        row.item_oid: row.number
-        for row in ItemValue.objects.filter(form_record__visit=visit, status="value")
-    }
+    if at_visit is None:
+        at_visit = ItemValue.objects.filter(form_record__visit=visit, status="value")
+    values = {row.item_oid: row.number for row in at_visit if row.status == "value"}
     dose = values.get(intervention.dose_item)
     if dose is None:
         return []

@@ -34,25 +34,51 @@ MESSAGES.update({
 })  # fmt: skip
 
 
+_ORDER = {L.CASEBOOK: 0, L.VISIT: 1, L.FORM: 2}
+_HELD = "_hepatrial_open_locks"
+"""Where :func:`hold_open_locks` keeps a locked participant's open locks, on the instance."""
+
+
 def open_locks(participant: Participant) -> list[RecordLock]:
     """The participant's open locks, casebook first."""
     locks = RecordLock.objects.filter(participant=participant, unlocked_at=None)
-    order = {L.CASEBOOK: 0, L.VISIT: 1, L.FORM: 2}
-    return sorted(locks.select_related("visit", "form_record"), key=lambda x: order[x.level])
+    return sorted(locks.select_related("visit", "form_record"), key=lambda x: _ORDER[x.level])
+
+
+def hold_open_locks(participant: Participant) -> None:
+    """Read the open locks of ``participant``, whose row the caller has just locked, once for
+    the rest of its transaction.
+
+    Locks are opened and lifted only with the participant's row locked
+    (:mod:`hepatrial.edc.services.record_lock`), so while the caller holds that row its open
+    locks cannot change: the checks of the casebook, then of a visit and a form, made later in
+    the same service read them from here instead of asking the database again.
+    """
+    setattr(participant, _HELD, open_locks(participant))
+
+
+def _covers(lock: RecordLock, visit: Visit | None, record: FormRecord | None) -> bool:
+    if lock.level == L.CASEBOOK:
+        return True
+    if lock.level == L.VISIT:
+        return visit is not None and lock.visit_id == visit.pk
+    return record is not None and lock.form_record_id == record.pk
 
 
 def covering_lock(
     participant: Participant, visit: Visit | None = None, record: FormRecord | None = None
 ) -> RecordLock | None:
     """The open lock of the casebook, else of ``visit``, else of ``record``; ``None`` if none."""
+    held = getattr(participant, _HELD, None)
+    if held is not None:
+        return next((lock for lock in held if _covers(lock, visit, record)), None)
     wanted = Q(level=L.CASEBOOK)
     if visit is not None:
         wanted |= Q(level=L.VISIT, visit=visit)
     if record is not None:
         wanted |= Q(level=L.FORM, form_record=record)
     found = RecordLock.objects.filter(wanted, participant=participant, unlocked_at=None)
-    order = {L.CASEBOOK: 0, L.VISIT: 1, L.FORM: 2}
-    return min(found.select_related("visit", "form_record"), key=lambda x: order[x.level],
+    return min(found.select_related("visit", "form_record"), key=lambda x: _ORDER[x.level],
                default=None)  # fmt: skip
 
 
@@ -73,12 +99,14 @@ def lock_problem(lock: RecordLock, screening_number: str) -> Problem:
 
 def refuse_if_locked(
     participant: Participant, visit: Visit | None = None, *, form_oid: str = "",
-    repeat: int | None = None,
+    repeat: int | None = None, record: FormRecord | None = None,
 ) -> None:  # fmt: skip
     """Raise :class:`RecordLocked` if the casebook, ``visit`` or its record of ``form_oid``
-    (``repeat``; a new record, ``None``, cannot be locked yet) is locked."""
-    record = None
-    if visit is not None and form_oid and repeat is not None:
+    (``repeat``; a new record, ``None``, cannot be locked yet) is locked. A caller that has read
+    the record already passes it as ``record`` instead (an unsaved one cannot be locked yet)."""
+    if record is not None and record.pk is None:
+        record = None
+    elif record is None and visit is not None and form_oid and repeat is not None:
         record = FormRecord.objects.filter(visit=visit, form_oid=form_oid, repeat=repeat).first()
     lock = covering_lock(participant, visit, record)
     if lock is not None:

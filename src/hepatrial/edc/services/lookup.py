@@ -5,7 +5,7 @@ from __future__ import annotations
 from hepatrial.edc.errors import NotFound
 from hepatrial.edc.models import Participant
 from hepatrial.edc.permissions import Action, Actor
-from hepatrial.edc.services.lock_check import refuse_if_locked
+from hepatrial.edc.services.lock_check import hold_open_locks, refuse_if_locked
 from hepatrial.problems import Problem
 
 
@@ -16,10 +16,15 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
     participants private, and of every participant from a role that may not view participants
     (a real and an unknown screening number get the same answer). A role that may view the
     participant but not do ``action`` is refused with :class:`NotAllowed`. ``lock=True``, for a
-    write: the row is locked for the transaction, and a locked casebook is refused
-    (:class:`~hepatrial.edc.services.boundary.RecordLocked`).
+    write: the row is locked for the transaction, its open record locks are read once and kept
+    with it (:func:`~hepatrial.edc.services.lock_check.hold_open_locks`), and a locked casebook
+    is refused (:class:`~hepatrial.edc.services.boundary.RecordLocked`).
     """
-    query = Participant.objects.select_related("site", "protocol_version")
+    # The protocol version comes along without its text (tens of kilobytes, parsed once per
+    # process by active_protocol, never needed per participant).
+    query = Participant.objects.select_related("site", "protocol_version").defer(
+        "protocol_version__text"
+    )
     if lock:
         # Only the participant's row: a bare FOR UPDATE would also lock the joined site row and
         # make every save at the site wait for the one before it.
@@ -31,5 +36,6 @@ def participant_for(actor: Actor, screening_number: str, action: Action, *, lock
         raise NotFound(Problem("participant.not_found", participant=screening_number))
     actor.require(action, participant.site.code)
     if lock:
+        hold_open_locks(participant)
         refuse_if_locked(participant)
     return participant

@@ -33,9 +33,6 @@ from django.utils import timezone
 from hepatrial.edc import audit
 from hepatrial.edc.errors import NotFound, PreconditionFailed, ValidationFailed
 from hepatrial.edc.models import (
-    Deviation,
-    FormRecord,
-    ItemValue,
     Participant,
     Query,
     QueryMessage,
@@ -44,6 +41,7 @@ from hepatrial.edc.models import (
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.protocols import active_protocol
 from hepatrial.edc.services.boundary import Writes, service
+from hepatrial.edc.services.casebook import Casebook, RecordRow
 from hepatrial.edc.services.lookup import participant_for
 from hepatrial.edc.services.schedule import (
     event_label,
@@ -52,7 +50,7 @@ from hepatrial.edc.services.schedule import (
     out_of_window,
     timed_events,
 )
-from hepatrial.edc.services.values import stored_value
+from hepatrial.edc.services.values import ValueRow, stored_value
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import DataType, EndpointKind, Form, Item, Label, Protocol
 from hepatrial.scores import SCORES
@@ -435,37 +433,22 @@ class Condition:
 
 @dataclass
 class _Data:
-    """Everything the rules read about one participant, loaded in a few queries."""
+    """Everything the rules read about one participant: its casebook and the protocol."""
 
     protocol: Protocol
     visits: list[Visit]
-    records: dict[tuple[int, str, int], FormRecord]
-    values: dict[tuple[int, str, int], dict[str, ItemValue]]
+    records: dict[tuple[int, str, int], RecordRow]
+    values: dict[tuple[int, str, int], dict[str, ValueRow]]
     out_of_window: set[int]
     today: dt.date
 
-
-def _load(participant: Participant, protocol: Protocol) -> _Data:
-    visits = list(Visit.objects.filter(participant=participant))
-    records = {
-        (r.visit_id, r.form_oid, r.repeat): r
-        for r in FormRecord.objects.filter(visit__participant=participant)
-    }
-    values: dict[tuple[int, str, int], dict[str, ItemValue]] = {}
-    rows = ItemValue.objects.filter(form_record__visit__participant=participant).select_related(
-        "form_record")  # fmt: skip
-    for row in rows:
-        record = row.form_record
-        values.setdefault((record.visit_id, record.form_oid, record.repeat), {})[row.item_oid] = row
-    deviated = set(
-        Deviation.objects.filter(participant=participant, kind="visit_out_of_window")
-        .exclude(visit=None)
-        .values_list("visit_id", flat=True)
-    )
-    return _Data(protocol, visits, records, values, deviated, timezone.localdate())
+    @classmethod
+    def of(cls, casebook: Casebook, protocol: Protocol) -> _Data:
+        return cls(protocol, casebook.visits, casebook.records, casebook.values,
+                   casebook.out_of_window, casebook.today)  # fmt: skip
 
 
-def _shown(row: ItemValue) -> str:
+def _shown(row: ValueRow) -> str:
     return f"{row.text} {row.unit_entered}".strip()
 
 
@@ -628,9 +611,14 @@ def _meld_inputs_missing(data: _Data) -> dict[Place, Condition]:
     return found
 
 
-def automatic_conditions(participant: Participant, protocol: Protocol) -> dict[Place, Condition]:
-    """Every automatic-query condition that holds for the participant now, by place."""
-    data = _load(participant, protocol)
+def automatic_conditions(
+    participant: Participant, protocol: Protocol, casebook: Casebook | None = None
+) -> dict[Place, Condition]:
+    """Every automatic-query condition that holds for the participant now, by place.
+
+    ``casebook``: the participant's casebook as it is now, when the caller holds it.
+    """
+    data = _Data.of(casebook or Casebook.load(participant), protocol)
     hidden = intervention_codes(protocol) | intervention_forms(protocol)
     return (
         _plausible_range(data, hidden) | _required_missing(data)
@@ -642,19 +630,25 @@ def _place_of(query: Query) -> Place:
     return (query.rule, query.visit_id, query.form_oid, query.form_repeat, query.item_oid)
 
 
-def update_automatic_queries(actor: Actor, participant: Participant, protocol: Protocol) -> None:
+def update_automatic_queries(
+    actor: Actor, participant: Participant, protocol: Protocol, casebook: Casebook | None = None
+) -> None:
     """Raise, close and reopen the participant's automatic queries to match its data now.
 
-    Runs inside the calling service's transaction (``save_form``); ``actor`` is who made the
-    change, named in the thread and the audit trail.
+    Runs inside the calling service's transaction (``save_form``, which passes the casebook it
+    holds); ``actor`` is who made the change, named in the thread and the audit trail.
     """
-    conditions = automatic_conditions(participant, protocol)
-    on_file = {
-        _place_of(q): q
-        for q in Query.objects.select_for_update(of=("self",))
-        .filter(participant=participant, kind=Kind.AUTOMATIC)
-        .select_related("participant__site", "visit")
-    }
+    casebook = casebook or Casebook.load(participant)
+    conditions = automatic_conditions(participant, protocol, casebook)
+    visits = {visit.pk: visit for visit in casebook.visits}
+    on_file = {}
+    for query in Query.objects.select_for_update().filter(
+        participant=participant, kind=Kind.AUTOMATIC
+    ):
+        query.participant = participant  # both held already: not read again with each query
+        if query.visit_id in visits:
+            query.visit = visits[query.visit_id]
+        on_file[_place_of(query)] = query
     now = timezone.now()
     for place, condition in conditions.items():
         query = on_file.get(place)

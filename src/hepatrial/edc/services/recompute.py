@@ -15,7 +15,7 @@ from hepatrial.edc.errors import NotAllowed
 from hepatrial.edc.models import Participant, Visit
 from hepatrial.edc.permissions import Action, Actor
 from hepatrial.edc.services.boundary import RecordLocked, Writes, service
-from hepatrial.edc.services.derive import DerivedChange, apply_change, visit_changes
+from hepatrial.edc.services.derive import DerivedChange, apply_changes, visit_changes
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.model import Protocol
 
@@ -79,8 +79,7 @@ def _recompute_visit(
     _, changes = visit_changes(participant, visit, protocol)
     if not changes:
         return []
-    for change in changes:
-        apply_change(visit, change)
+    apply_changes(visit, changes)
     audit.record(
         "recompute", username=actor.username, object_type="visit", object_id=visit.pk,
         participant=participant.screening_number, site=participant.site.code,

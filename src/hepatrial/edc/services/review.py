@@ -8,14 +8,20 @@ change touched is voided, each with its audit row.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from hepatrial.edc.models import FormRecord, Participant, Visit
 from hepatrial.edc.permissions import Actor
 from hepatrial.edc.services.signatures import void_after_change
 from hepatrial.edc.services.verification import reset_changed
+from hepatrial.protocol.model import Protocol
 
 
-def after_change_saved(actor: Actor, participant: Participant, visit: Visit, record: FormRecord,
-                       changed: list[str]) -> None:  # fmt: skip
-    """``changed``: the item OIDs whose values changed (empty: only the visit date did)."""
-    reset_changed(actor, participant, record, changed)
-    void_after_change(actor, participant, visit, record, changed)
+def after_change_saved(
+    actor: Actor, participant: Participant, visit: Visit, record: FormRecord, changed: list[str],
+    *, protocol: Protocol, replaced: Collection[str],
+) -> None:  # fmt: skip
+    """``changed``: the item OIDs whose values changed (empty: only the visit date did);
+    ``replaced``: those of them that had a value before (only those can have been verified)."""
+    reset_changed(actor, participant, record, replaced, protocol=protocol)
+    void_after_change(actor, participant, visit, record, changed, protocol=protocol)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Mapping
 
 from hepatrial.edc.models import ItemValue, Participant
-from hepatrial.edc.services.values import latest_value, stored_value
+from hepatrial.edc.services.values import ValueRow, latest_value, stored_value
 from hepatrial.problems import MESSAGES, Problem, gettext_noop
 from hepatrial.protocol.checks import RANDOMIZATION_DATE
 from hepatrial.protocol.model import Comparison, Form, Protocol
@@ -29,9 +30,13 @@ def check_rules(
     participant: Participant,
     form: Form,
     checked: dict[str, CheckedValue],
-    existing: dict[str, ItemValue],
+    existing: Mapping[str, ItemValue | ValueRow],
+    latest: Callable[[str], ItemValue | ValueRow | None] | None = None,
 ) -> dict[str, Problem]:
-    """Errors, by item OID, for every rule touching this form that the new values break."""
+    """Errors, by item OID, for every rule touching this form that the new values break.
+
+    ``latest``: the participant's most recent value of an item, when the caller holds the
+    participant's values (else :func:`latest_value`)."""
     in_form = {item.oid for item in form.items}
 
     def value_of(oid: str) -> object:
@@ -43,7 +48,7 @@ def check_rules(
             return stored_value(existing[oid])
         if oid in in_form:
             return None
-        row = latest_value(participant, oid)
+        row = latest(oid) if latest else latest_value(participant, oid)
         return stored_value(row) if row else None
 
     errors = {}

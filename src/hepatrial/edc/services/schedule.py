@@ -41,21 +41,32 @@ class WindowSide(StrEnum):
 PARAM_TYPES["deviation.visit_out_of_window"] = {"side": WindowSide, "on": dt.date.fromisoformat}
 
 
-def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repeat: int = 0,
-                 target: dt.date | None = None, before: int = 0, after: int = 0,
-                 blinded: bool = False) -> Visit:  # fmt: skip
-    """Create one visit and its audit record; ``blinded`` hides its details from blinded readers."""
-    visit = Visit.objects.create(
+def _new_visit(participant: Participant, event_oid: str, repeat: int, target: dt.date | None,
+               before: int, after: int) -> Visit:  # fmt: skip
+    return Visit(
         participant=participant, event_oid=event_oid, repeat=repeat, target_date=target,
         window_start=target - dt.timedelta(days=before) if target else None,
         window_end=target + dt.timedelta(days=after) if target else None,
     )  # fmt: skip
+
+
+def _audit_created(actor: Actor, participant: Participant, visit: Visit, blinded: bool) -> None:
+    target = visit.target_date
     audit.record(
         "create", username=actor.username, object_type="visit", object_id=visit.pk,
         participant=participant.screening_number, site=participant.site.code,
-        item=event_oid, new=target, blinded_content=blinded,
+        item=visit.event_oid, new=target, blinded_content=blinded,
         context={"window": [str(visit.window_start), str(visit.window_end)]} if target else {},
     )  # fmt: skip
+
+
+def create_visit(actor: Actor, participant: Participant, event_oid: str, *, repeat: int = 0,
+                 target: dt.date | None = None, before: int = 0, after: int = 0,
+                 blinded: bool = False) -> Visit:  # fmt: skip
+    """Create one visit and its audit record; ``blinded`` hides its details from blinded readers."""
+    visit = _new_visit(participant, event_oid, repeat, target, before, after)
+    visit.save()
+    _audit_created(actor, participant, visit, blinded)
     return visit
 
 
@@ -103,17 +114,21 @@ def plan_visits(
     """Create the scheduled visits and the arm's intervention visits (e.g. the second infusion).
 
     Intervention visits carry the intervention code as their event; blinded views leave them out
-    because which ones exist reveals the arm.
+    because which ones exist reveals the arm. Each visit is audited as :func:`create_visit` does.
     """
-    for event in protocol.scheduled_events(arm):
-        target = day0 + dt.timedelta(days=event.day)
-        create_visit(actor, participant, event.oid, target=target, before=event.window.before,
-                     after=event.window.after)  # fmt: skip
-    for intervention in protocol.arm(arm).interventions:
-        target = day0 + dt.timedelta(days=intervention.study_day)
-        create_visit(actor, participant, intervention.code, target=target,
-                     before=intervention.window.before, after=intervention.window.after,
-                     blinded=True)  # fmt: skip
+    planned = [
+        (_new_visit(participant, event.oid, 0, day0 + dt.timedelta(days=event.day),
+                    event.window.before, event.window.after), False)
+        for event in protocol.scheduled_events(arm)
+    ] + [
+        (_new_visit(participant, intervention.code, 0,
+                    day0 + dt.timedelta(days=intervention.study_day),
+                    intervention.window.before, intervention.window.after), True)
+        for intervention in protocol.arm(arm).interventions
+    ]  # fmt: skip
+    Visit.objects.bulk_create([visit for visit, _ in planned])  # one statement, in this order
+    for visit, blinded in planned:
+        _audit_created(actor, participant, visit, blinded)
 
 
 def intervention_codes(protocol: Protocol) -> set[str]:

@@ -227,12 +227,11 @@ def sign(actor: Actor, screening_number: str, password: str, meaning: str, *,
 
 
 def void_after_change(actor: Actor, participant: Participant, visit: Visit, record: FormRecord,
-                      changed: list[str]) -> None:  # fmt: skip
+                      changed: list[str], *, protocol: Protocol) -> None:  # fmt: skip
     """Void the signatures whose content a saved change touched (save path, same transaction).
 
     ``changed`` lists the item OIDs changed; empty when only the visit date changed.
     """
-    protocol = active_protocol()[1].protocol
     hidden = (record.form_oid in intervention_forms(protocol)
               or visit.event_oid in intervention_codes(protocol))  # fmt: skip
     signatures = Signature.objects.filter(

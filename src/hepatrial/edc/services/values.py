@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import ClassVar
 
 from hepatrial.edc.models import ItemValue, Participant
 
 
-def stored_value(row: ItemValue) -> object:
+@dataclass(frozen=True, slots=True)
+class ValueRow:
+    """A stored item value as a reader that changes nothing needs it, without a model instance
+    (read with ``values_list(*ValueRow.FIELDS)``)."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("id", "item_oid", "status", "text", "unit_entered",
+                                         "number", "normalized_text", "warnings")  # fmt: skip
+    id: int
+    item_oid: str
+    status: str
+    text: str
+    unit_entered: str
+    number: float | None
+    normalized_text: str
+    warnings: list
+
+
+def stored_value(row: ItemValue | ValueRow) -> object:
     """A stored value as rules and scores read it: number, date, or normalized text."""
     if row.status != "value":
         return None

@@ -234,16 +234,22 @@ def verify_source(
 
 
 def reset_changed(actor: Actor, participant: Participant, record: FormRecord,
-                  changed: Collection[str]) -> None:  # fmt: skip
+                  changed: Collection[str], *, protocol: Protocol) -> None:  # fmt: skip
     """Mark the verified items among ``changed`` as changed after verification (save path).
 
     Runs inside the save's service, so the audit rows join its transaction.
     """
-    checks = SourceVerification.objects.filter(
-        item_value__form_record=record, item_value__item_oid__in=sorted(changed)
-    ).select_related("item_value")
+    if not changed:
+        return
+    checks = (
+        SourceVerification.objects.filter(
+            item_value__form_record=record, item_value__item_oid__in=sorted(changed)
+        )
+        .select_related("item_value")
+        .order_by("id")
+    )
     now = timezone.now()
-    blinded_form = record.form_oid in intervention_forms(active_protocol()[1].protocol)
+    blinded_form = record.form_oid in intervention_forms(protocol)
     for check in checks:
         row = check.item_value
         check.changed_at, check.changed_by, check.changed_to = now, actor.username, value_shown(row)
