@@ -1,8 +1,8 @@
 """Randomization of a participant: preconditions, an atomic slot claim, the schedule, blinding.
 
-The claim locks the stratum's :class:`StratumCursor` row (``SELECT ... FOR UPDATE`` on
-PostgreSQL; on SQLite the IMMEDIATE transaction holds the database's write lock), takes the slot
-at the cursor and moves the cursor on, all in the transaction that also marks the participant
+The claim moves the stratum's :class:`StratumCursor` on, which locks its row (an ``UPDATE`` on
+PostgreSQL; on SQLite the IMMEDIATE transaction holds the database's write lock), and takes the
+slot the cursor was at, all in the transaction that also marks the participant
 randomized and plans the visits. Concurrent claims in one stratum queue on the cursor row; a
 failure anywhere rolls the cursor back with everything else, so no slot is used twice or skipped.
 ``SKIP LOCKED`` would be faster but could skip a slot whose claimer later rolls back.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from hepatrial.edc import audit
@@ -169,30 +170,50 @@ def stratum_of(participant: Participant, protocol: Protocol) -> str:
 
 
 def _claim(stratum: str, participant: Participant, username: str) -> AllocationSlot:
-    active = AllocationList.objects.filter(is_active=True).first()
+    """Take the slot at the stratum's cursor and move the cursor on, in two statements.
+
+    The cursor's ``UPDATE ... RETURNING`` locks its row until commit (the queue), and the
+    slot's conditional ``UPDATE`` claims it only if nobody has: two round trips while the
+    stratum waits, not a read, a read and two writes. Raw SQL because the ORM has no
+    ``UPDATE ... RETURNING``; both PostgreSQL and SQLite (3.35 and later) have it.
+    """
+    active = AllocationList.objects.filter(is_active=True).values_list("pk", flat=True).first()
     if active is None:
         raise PreconditionFailed(Problem("allocation.no_list"))
-    cursor = (
-        StratumCursor.objects.select_for_update()
-        .filter(allocation_list=active, stratum=stratum)
-        .first()
-    )
-    if cursor is None:
-        raise PreconditionFailed(Problem("allocation.no_stratum", stratum=stratum))
-    slot = AllocationSlot.objects.filter(
-        allocation_list=active, stratum=stratum, sequence=cursor.next_sequence
-    ).first()
-    if slot is None:
-        raise PreconditionFailed(Problem("allocation.stratum_used_up", stratum=stratum))
-    claim = {"participant": participant, "allocated_at": timezone.now(), "allocated_by": username}
-    claimed = AllocationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(**claim)
-    if claimed != 1:
+    at = timezone.now()
+    cursors, slots = StratumCursor._meta.db_table, AllocationSlot._meta.db_table
+    with connection.cursor() as sql:
+        sql.execute(
+            f"UPDATE {cursors} SET next_sequence = next_sequence + 1"
+            " WHERE allocation_list_id = %s AND stratum = %s RETURNING next_sequence - 1",
+            [active, stratum],
+        )
+        moved = sql.fetchone()
+        if moved is None:
+            raise PreconditionFailed(Problem("allocation.no_stratum", stratum=stratum))
+        sequence = moved[0]
+        sql.execute(
+            f"UPDATE {slots} SET participant_id = %s, allocated_at = %s, allocated_by = %s"
+            " WHERE allocation_list_id = %s AND stratum = %s AND sequence = %s"
+            " AND participant_id IS NULL RETURNING id, block, block_size, arm",
+            [participant.pk, connection.ops.adapt_datetimefield_value(at), username, active,
+             stratum, sequence],
+        )  # fmt: skip
+        claimed = sql.fetchone()
+    if claimed is None:  # raising rolls the cursor back with the rest of the transaction
+        there = AllocationSlot.objects.filter(allocation_list_id=active, stratum=stratum,
+                                              sequence=sequence).exists()  # fmt: skip
+        if not there:
+            raise PreconditionFailed(Problem("allocation.stratum_used_up", stratum=stratum))
         raise PreconditionFailed(Problem("allocation.slot_used", stratum=stratum,
-                                         sequence=slot.sequence))  # fmt: skip
-    cursor.next_sequence += 1
-    cursor.save(update_fields=["next_sequence"])
-    for name, value in claim.items():  # what the claim wrote, without reading the row again
-        setattr(slot, name, value)
+                                         sequence=sequence))  # fmt: skip
+    pk, block, block_size, arm = claimed
+    slot = AllocationSlot(
+        pk=pk, allocation_list_id=active, stratum=stratum, sequence=sequence, block=block,
+        block_size=block_size, arm=arm, participant=participant, allocated_at=at,
+        allocated_by=username,
+    )  # fmt: skip
+    slot._state.adding, slot._state.db = False, connection.alias
     return slot
 
 
