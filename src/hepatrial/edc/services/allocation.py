@@ -208,13 +208,12 @@ def _claim(stratum: str, participant: Participant, username: str) -> AllocationS
         raise PreconditionFailed(Problem("allocation.slot_used", stratum=stratum,
                                          sequence=sequence))  # fmt: skip
     pk, block, block_size, arm = claimed
-    slot = AllocationSlot(
-        pk=pk, allocation_list_id=active, stratum=stratum, sequence=sequence, block=block,
-        block_size=block_size, arm=arm, participant=participant, allocated_at=at,
-        allocated_by=username,
+    return AllocationSlot.from_db(
+        connection.alias,
+        ["id", "allocation_list_id", "stratum", "sequence", "block", "block_size", "arm",
+         "participant_id", "allocated_at", "allocated_by"],
+        [pk, active, stratum, sequence, block, block_size, arm, participant.pk, at, username],
     )  # fmt: skip
-    slot._state.adding, slot._state.db = False, connection.alias
-    return slot
 
 
 def randomization_number(slot: AllocationSlot) -> str:
